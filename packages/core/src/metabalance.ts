@@ -1,0 +1,151 @@
+import { inputsFinite, taskGradientNorms, weightedTaskSum, zeroUnlessFinite } from './combine.js';
+import { InvalidArgumentError } from './errors.js';
+import type { TensorOps } from './tensor_ops.js';
+import type {
+  GradientTransform,
+  TransformInput,
+  TransformResult,
+  TransformSpec,
+  TransformState,
+} from './transform.js';
+import { checkRange, checkStateSignature, specFromGradients, stateSignature, validateSpec } from './validation.js';
+
+/**
+ * Which auxiliary gradients MetaBalance rescales: `both` moves every auxiliary gradient toward
+ * the target's magnitude, `reduce` only shrinks those larger than the target's and `enlarge`
+ * only grows those smaller than it.
+ */
+export type MetaBalanceStrategy = 'both' | 'reduce' | 'enlarge';
+
+export interface MetaBalanceOptions {
+  /**
+   * Relax factor r in [0, 1]. 0 gives the plain sum of task gradients; 1 scales every auxiliary
+   * gradient to the target's moving-average magnitude. Default 0.7.
+   */
+  readonly relaxFactor?: number;
+  /** Moving-average coefficient beta in [0, 1). 0 uses only the current norm. Default 0.9. */
+  readonly beta?: number;
+  /** Which auxiliary gradients to rescale. Default `both`. */
+  readonly strategy?: MetaBalanceStrategy;
+}
+
+const METHOD = 'metabalance';
+const STRATEGIES: readonly MetaBalanceStrategy[] = ['both', 'reduce', 'enlarge'];
+
+/** Name of the state tensor that holds task `task`'s moving-average norm of shared tensor `tensor`. */
+export function movingAverageNormKey(task: number, tensor: number): string {
+  return `movingAverageNorm/${task}/${tensor}`;
+}
+
+/**
+ * MetaBalance (He et al., "MetaBalance: Improving Multi-Task Recommendations via Adapting
+ * Gradient Magnitudes of Auxiliary Tasks", The Web Conference 2022).
+ *
+ * For every shared tensor P and task k it keeps a moving average of gradient norms,
+ * `m_k(P) <- beta * m_k(P) + (1 - beta) * ||g_k(P)||` starting at 0, and combines
+ * `g(P) = sum_k g_k(P) * (r * m_0(P) / m_k(P) + (1 - r))`, task 0 being the target.
+ *
+ * Where the published formula divides by zero, this implementation deviates on purpose:
+ * - a task whose moving average `m_k(P)` is 0 gets weight 1. Because `m_k(P) >= (1 - beta) *
+ *   ||g_k(P)||`, its current gradient is then zero too, so it contributes nothing and never NaN;
+ * - when the target's moving average `m_0(P)` is 0 (the target has never produced a gradient
+ *   for P, for example a tensor only auxiliary tasks use) every task gets weight 1, so P
+ *   receives the plain sum instead of auxiliary gradients shrunk by `1 - r`;
+ * - a non-finite gradient (or a moving average that overflows) makes `finite` 0, returns zero
+ *   combined gradients and leaves the state unchanged.
+ */
+export function metaBalance(options: MetaBalanceOptions = {}): GradientTransform {
+  const operation = 'metaBalance';
+  const relaxFactor = options.relaxFactor ?? 0.7;
+  const beta = options.beta ?? 0.9;
+  const strategy = options.strategy ?? 'both';
+
+  checkRange(operation, 'options.relaxFactor', relaxFactor, 0, 1, true);
+  checkRange(operation, 'options.beta', beta, 0, 1, false);
+  if (!STRATEGIES.includes(strategy)) {
+    throw new InvalidArgumentError(
+      operation,
+      `options.strategy must be one of ${STRATEGIES.join(', ')}, got ${JSON.stringify(strategy)}.`,
+    );
+  }
+  const resolved = { relaxFactor, beta, strategy };
+
+  function init<T>(ops: TensorOps<T>, spec: TransformSpec): TransformState<T> {
+    validateSpec(`${operation}.init`, spec);
+    const tensors: Record<string, T> = {};
+    for (let k = 0; k < spec.tasks; k++) {
+      for (let j = 0; j < spec.sharedShapes.length; j++) {
+        tensors[movingAverageNormKey(k, j)] = ops.scalar(0);
+      }
+    }
+    return { method: METHOD, signature: stateSignature(METHOD, resolved, spec), tensors };
+  }
+
+  function update<T>(ops: TensorOps<T>, input: TransformInput<T>, state: TransformState<T>): TransformResult<T> {
+    const spec = specFromGradients(`${operation}.update`, ops, input);
+    checkStateSignature(`${operation}.update`, state, stateSignature(METHOD, resolved, spec));
+
+    const gradients = input.taskGradients;
+    const tasks = spec.tasks;
+    const tensorCount = spec.sharedShapes.length;
+    const one = ops.scalar(1);
+    const zero = ops.scalar(0);
+    const betaTensor = ops.scalar(beta);
+    const oneMinusBeta = ops.scalar(1 - beta);
+    const relax = ops.scalar(relaxFactor);
+    const oneMinusRelax = ops.scalar(1 - relaxFactor);
+
+    const taskNorms = taskGradientNorms(ops, gradients);
+
+    // Moving averages for this step, before deciding whether the step is kept.
+    const averages: T[][] = [];
+    for (let k = 0; k < tasks; k++) {
+      averages.push([]);
+      for (let j = 0; j < tensorCount; j++) {
+        const previous = state.tensors[movingAverageNormKey(k, j)];
+        averages[k].push(ops.add(ops.mul(betaTensor, previous), ops.mul(oneMinusBeta, taskNorms[k][j])));
+      }
+    }
+
+    const weights: T[][] = [];
+    for (let k = 0; k < tasks; k++) {
+      weights.push([]);
+      for (let j = 0; j < tensorCount; j++) {
+        weights[k].push(k === 0 ? one : auxiliaryWeight(averages[0][j], averages[k][j]));
+      }
+    }
+
+    function auxiliaryWeight(target: T, auxiliary: T): T {
+      const auxiliaryPositive = ops.greater(auxiliary, zero);
+      const safeAuxiliary = ops.where(auxiliaryPositive, auxiliary, one);
+      const rescaled = ops.add(ops.div(ops.mul(relax, target), safeAuxiliary), oneMinusRelax);
+
+      // Rescale only where the strategy applies; elsewhere the gradient passes unchanged.
+      let applies = ops.mul(auxiliaryPositive, ops.greater(target, zero));
+      if (strategy === 'reduce') applies = ops.mul(applies, ops.greater(auxiliary, target));
+      if (strategy === 'enlarge') applies = ops.mul(applies, ops.greater(target, auxiliary));
+      return ops.where(applies, rescaled, one);
+    }
+
+    const finite = inputsFinite(ops, input, averages.flat());
+    const combined = zeroUnlessFinite(ops, finite, weightedTaskSum(ops, gradients, weights));
+
+    const tensors: Record<string, T> = {};
+    for (let k = 0; k < tasks; k++) {
+      for (let j = 0; j < tensorCount; j++) {
+        const key = movingAverageNormKey(k, j);
+        tensors[key] = ops.where(finite, averages[k][j], state.tensors[key]);
+      }
+    }
+
+    return {
+      combined,
+      state: { method: METHOD, signature: state.signature, tensors },
+      finite,
+      taskNorms,
+      taskWeights: weights,
+    };
+  }
+
+  return { method: METHOD, requiresLosses: false, options: resolved, init, update };
+}
