@@ -8,9 +8,9 @@ export type {
 } from './transform.js';
 export { InvalidArgumentError, formatShape, shapesEqual, sizeFromShape } from './errors.js';
 export { hostTensor, referenceOps } from './reference/reference_ops.js';
-export { metaBalance, movingAverageNormKey } from './metabalance.js';
-export type { MetaBalanceOptions, MetaBalanceStrategy } from './metabalance.js';
-export { equalWeighting } from './equal_weighting.js';
+export { metaBalance, movingAverageNormKey } from './methods/metabalance.js';
+export type { MetaBalanceOptions, MetaBalanceStrategy } from './methods/metabalance.js';
+export { equalWeighting } from './methods/equal_weighting.js';
 export { STATE_FORMAT, deserializeState, serializeState } from './state_serialization.js';
 export type { SerializedTransformState } from './state_serialization.js';
 export { inputsFinite, taskGradientNorms, weightedTaskSum, zeroUnlessFinite } from './combine.js';

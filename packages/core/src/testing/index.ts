@@ -5,5 +5,6 @@ export {
   tensorOpsConformanceCases,
 } from './conformance.js';
 export type { ConformanceBackend, ConformanceCase } from './conformance.js';
+export { maxRelativeError } from './golden_compare.js';
 export { findSharedDir, goldenTransformCases, readGoldenFile } from './golden.js';
 export type { GoldenFile, GoldenTransformCase, GoldenTransformStep } from './golden.js';

@@ -1,13 +1,13 @@
-import { inputsFinite, taskGradientNorms, weightedTaskSum, zeroUnlessFinite } from './combine.js';
-import type { TensorOps } from './tensor_ops.js';
+import { inputsFinite, taskGradientNorms, weightedTaskSum, zeroUnlessFinite } from '../combine.js';
+import type { TensorOps } from '../tensor_ops.js';
 import type {
   GradientTransform,
   TransformInput,
   TransformResult,
   TransformSpec,
   TransformState,
-} from './transform.js';
-import { checkStateSignature, specFromGradients, stateSignature, validateSpec } from './validation.js';
+} from '../transform.js';
+import { checkStateSignature, specFromGradients, stateSignature, validateSpec } from '../validation.js';
 
 const METHOD = 'equal';
 

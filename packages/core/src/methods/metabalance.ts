@@ -1,14 +1,14 @@
-import { inputsFinite, taskGradientNorms, weightedTaskSum, zeroUnlessFinite } from './combine.js';
-import { InvalidArgumentError } from './errors.js';
-import type { TensorOps } from './tensor_ops.js';
+import { inputsFinite, taskGradientNorms, weightedTaskSum, zeroUnlessFinite } from '../combine.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { TensorOps } from '../tensor_ops.js';
 import type {
   GradientTransform,
   TransformInput,
   TransformResult,
   TransformSpec,
   TransformState,
-} from './transform.js';
-import { checkRange, checkStateSignature, specFromGradients, stateSignature, validateSpec } from './validation.js';
+} from '../transform.js';
+import { checkRange, checkStateSignature, specFromGradients, stateSignature, validateSpec } from '../validation.js';
 
 /**
  * Which auxiliary gradients MetaBalance rescales: `both` moves every auxiliary gradient toward
