@@ -1,1 +1,15 @@
-export {};
+export { tfjsOps, fromHostTensor, toHostTensor } from './tfjs_ops.js';
+export { BackendUnavailableError, TFJS_BACKEND_NAMES, useBackend, wasmBinaryDirectory } from './backend.js';
+export type { TfjsBackendName } from './backend.js';
+export { applyAdam, createAdamMoments, resolveAdamOptions } from './adam.js';
+export type { AdamMoments } from './adam.js';
+export { checkEmbeddingIds, gatherRows, scatterRowGradients } from './embedding.js';
+export { collectModelVariables } from './model.js';
+export type { ModelVariables, MultiTaskModel } from './model.js';
+export { createTrainer } from './trainer.js';
+export type { MultiTaskTrainer, StepGradients, TrainerOptions, TrainerStepReport } from './trainer.js';
+export { CHECKPOINT_FORMAT, readCheckpoint, writeCheckpoint } from './checkpoint.js';
+export type { CheckpointContents } from './checkpoint.js';
+export { binaryCrossEntropyWithLogits, checkTrainingBatch, createNeuMFTrainer, neumfModel } from './neumf_trainer.js';
+export type { TfjsNeuMFTrainer, TfjsNeuMFTrainerOptions } from './neumf_trainer.js';
+export { linear, matMulTransposed } from './linear.js';
