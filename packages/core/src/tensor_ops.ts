@@ -27,6 +27,9 @@ export interface TensorOps<T> {
   /** Creates a rank-0 constant. */
   scalar(value: number): T;
 
+  /** Creates a tensor of zeros with the given static shape (`[]` for rank 0). */
+  zeros(shape: readonly number[]): T;
+
   /** Creates a tensor of zeros with the shape of `x`. */
   zerosLike(x: T): T;
 

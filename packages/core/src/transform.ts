@@ -68,6 +68,10 @@ export interface GradientTransform {
   readonly options: Readonly<Record<string, number | string | boolean>>;
   /** Builds the initial state for a model with the given tasks and shared shapes. */
   init<T>(ops: TensorOps<T>, spec: TransformSpec): TransformState<T>;
-  /** Combines one step's task gradients; validates shapes and the state's signature first. */
+  /**
+   * Combines one step's task gradients; validates shapes and the state's signature first. The
+   * returned state has the same tensor names and shapes as the input state, so a graph backend
+   * can declare each state tensor once as a graph input and output.
+   */
   update<T>(ops: TensorOps<T>, input: TransformInput<T>, state: TransformState<T>): TransformResult<T>;
 }

@@ -36,6 +36,10 @@ export class GraphOps implements TensorOps<GraphTensor> {
     return this.graph.floatConstant([value]);
   }
 
+  zeros(shape: readonly number[]): GraphTensor {
+    return zeros(this.graph, shape);
+  }
+
   zerosLike(x: GraphTensor): GraphTensor {
     return zeros(this.graph, x.shape);
   }

@@ -37,6 +37,7 @@ export const tfjsOps: TensorOps<tf.Tensor> = {
 
   shape: (x) => x.shape,
   scalar: (value) => tf.scalar(value, 'float32'),
+  zeros: (shape) => tf.zeros([...shape], 'float32'),
   zerosLike: (x) => tf.zerosLike(x),
 
   add: (a, b) => {

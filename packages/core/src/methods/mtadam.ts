@@ -48,11 +48,6 @@ const NORM_FLOOR = 1e-10;
  * ("ranks"), but here every task has weight 1.
  *
  * `taskWeights` reports the magnitude factors `n_0 / n_k`.
- *
- * NOTE: `TensorOps` cannot create a tensor of a given shape, so `init` stores the moments as
- * rank-0 zeros and the first `update` returns them with the shape of the shared tensor. Eager
- * backends need nothing special. A graph backend must accept a state whose moment shapes
- * change after the first step, for example by declaring those inputs with dynamic shapes.
  */
 export function mtAdam(options: MtAdamOptions = {}): GradientTransform {
   const operation = 'mtAdam';
@@ -73,8 +68,8 @@ export function mtAdam(options: MtAdamOptions = {}): GradientTransform {
     for (let k = 0; k < spec.tasks; k++) {
       for (let j = 0; j < spec.sharedShapes.length; j++) {
         tensors[`normAverage/${k}/${j}`] = ops.scalar(0);
-        tensors[`firstMoment/${k}/${j}`] = ops.scalar(0);
-        tensors[`secondMoment/${k}/${j}`] = ops.scalar(0);
+        tensors[`firstMoment/${k}/${j}`] = ops.zeros(spec.sharedShapes[j]);
+        tensors[`secondMoment/${k}/${j}`] = ops.zeros(spec.sharedShapes[j]);
       }
     }
     return { method: METHOD, signature: stateSignature(METHOD, resolved, spec), tensors };

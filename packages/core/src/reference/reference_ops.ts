@@ -72,6 +72,7 @@ export const referenceOps: TensorOps<HostTensor> = {
 
   shape: (x) => x.shape,
   scalar: (value) => rank0(value),
+  zeros: (shape) => ({ shape: [...shape], values: new Float32Array(sizeFromShape(shape)) }),
   zerosLike: (x) => ({ shape: [...x.shape], values: new Float32Array(x.values.length) }),
 
   add: (a, b) => elementwise('add', [a, b], (x, y) => x + y),

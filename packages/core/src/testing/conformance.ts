@@ -143,6 +143,12 @@ export const tensorOpsConformanceCases: readonly ConformanceCase[] = [
     expected: [s(1), s(0), s(0), s(0)],
   },
   {
+    name: 'zeros of a given shape',
+    inputs: [],
+    compute: (ops) => [ops.zeros([2, 3]), ops.zeros([]), ops.add(ops.zeros([2]), ops.scalar(1))],
+    expected: [t([0, 0, 0, 0, 0, 0], [2, 3]), s(0), t([1, 1], [2])],
+  },
+  {
     name: 'scalar constants round to float32',
     inputs: [],
     compute: (ops) => [ops.scalar(0.1), ops.scalar(-3)],
