@@ -40,30 +40,40 @@ export interface AdamStepFactors {
 }
 
 /**
- * Builds the rank-0 factors of Adam step `step` (a rank-0 float input holding the 1-based step
- * count t). When the rank-0 bool `apply` is false, the factors turn the update into the
+ * Returns `[lr * sqrt(1 - beta2^t) / (1 - beta1^t), eps * sqrt(1 - beta2^t)]` for the 1-based
+ * step `t`, computed in float64. In float32, `1 - 0.999^t` is off by about 1e-5 relative
+ * (0.999 itself rounds), which made runs drift from the tfjs adapter, so the graph takes these
+ * factors as an input instead of computing them.
+ */
+export function adamBiasCorrectedFactors(options: ResolvedAdamOptions, step: number): Float32Array {
+  const sqrtCorrection2 = Math.sqrt(1 - options.beta2 ** step);
+  const correction1 = 1 - options.beta1 ** step;
+  return Float32Array.of((options.learningRate * sqrtCorrection2) / correction1, options.epsilon * sqrtCorrection2);
+}
+
+/**
+ * Builds the rank-0 factors of one Adam step from `corrected`, the graph input holding
+ * `adamBiasCorrectedFactors` (shape [2]). When the rank-0 bool `apply` is false, the factors turn the update into the
  * identity: beta1 and beta2 become 1, and their complements and the step size become 0. So
  * parameters and moments come out bit-identical to their inputs without a dense `Where` per
  * tensor, provided the gradients are finite. The caller zeroes them when `apply` is false.
  */
-export function adamStepFactors(graph: GraphBuilder, options: ResolvedAdamOptions, step: GraphTensor, apply: GraphTensor): AdamStepFactors {
+export function adamStepFactors(graph: GraphBuilder, options: ResolvedAdamOptions, corrected: GraphTensor, apply: GraphTensor): AdamStepFactors {
   const c = (value: number) => graph.floatConstant([value]);
   const select = (whenApplied: number, otherwise: number) => graph.node('Where', [apply, c(whenApplied), c(otherwise)]);
-
-  const biasCorrection1 = graph.node('Sub', [c(1), graph.node('Pow', [c(options.beta1), step])]);
-  const biasCorrection2 = graph.node('Sub', [c(1), graph.node('Pow', [c(options.beta2), step])]);
-  const sqrtBias2 = graph.node('Sqrt', [biasCorrection2]);
+  const element = (index: number) =>
+    graph.node('Reshape', [graph.node('Slice', [corrected, graph.intConstant([index]), graph.intConstant([index + 1]), graph.intConstant([0])]), graph.intConstant([])]);
 
   // PyTorch computes lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps). Multiplying numerator and
   // denominator by sqrt(bc2) gives the same value with one dense operation less.
-  const stepSize = graph.node('Div', [graph.node('Mul', [c(options.learningRate), sqrtBias2]), biasCorrection1]);
+  const stepSize = element(0);
   return {
     beta1: select(options.beta1, 1),
     oneMinusBeta1: select(1 - options.beta1, 0),
     beta2: select(options.beta2, 1),
     oneMinusBeta2: select(1 - options.beta2, 0),
     stepSize: graph.node('Where', [apply, stepSize, c(0)]),
-    epsilon: graph.node('Mul', [c(options.epsilon), sqrtBias2]),
+    epsilon: element(1),
     weightDecay: options.weightDecay === 0 ? undefined : c(options.weightDecay),
   };
 }

@@ -3,7 +3,7 @@ import type { GradientTransform, HostTensor, TransformState } from '@mb/core';
 import type { AdamOptions } from '@mb/recsys';
 import ort from 'onnxruntime-node';
 
-import { resolveAdamOptions } from './adam.js';
+import { adamBiasCorrectedFactors, resolveAdamOptions } from './adam.js';
 import type { ResolvedAdamOptions } from './adam.js';
 import { serializeModel } from './onnx_export.js';
 import { createSession, floatTensor, resolveExecutionProvider, toHostTensor } from './session.js';
@@ -108,7 +108,7 @@ export class Trainer {
     this.checkAlive('Trainer.step');
     const session = await this.session(batchSize);
     const feeds: Record<string, ort.Tensor> = { ...this.state, ...batch };
-    feeds[stepNames.step] = new ort.Tensor('float32', new Float32Array([this.updatesApplied + 1]), []);
+    feeds[stepNames.step] = new ort.Tensor('float32', adamBiasCorrectedFactors(this.adam, this.updatesApplied + 1), [2]);
     const results = await session.run(feeds, this.fetches());
 
     // The outputs were written into the spare buffers, and the inputs become the next spares.

@@ -43,7 +43,8 @@ export const stepNames = {
   /** Output name of the next value of the state input `input`. */
   next: (input: string) => `next/${input}`,
   gradient: (name: string) => `grad/${name}`,
-  step: 'adam_step',
+  /** Input holding `adamBiasCorrectedFactors` of the step being taken. */
+  step: 'adam_factors',
   losses: 'losses',
   taskNorms: 'task_norms',
   taskWeights: 'task_weights',
@@ -128,7 +129,7 @@ export function buildTrainingGraph(options: TrainingGraphOptions): TrainingGraph
   for (const key of stateKeys) {
     transformTensors[key] = stateInput(stepNames.transformState(key), options.transformState!.tensors[key].shape);
   }
-  const step = graph.input(stepNames.step, []);
+  const step = graph.input(stepNames.step, [2]);
 
   const batchInputs = model.batchInputs(batchSize);
   const batch: Record<string, GraphTensor> = {};
