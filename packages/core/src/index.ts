@@ -33,3 +33,4 @@ export { mtAdam } from './methods/mtadam.js';
 export type { MtAdamOptions } from './methods/mtadam.js';
 export type { GradientScope } from './methods/tensor_math.js';
 export { TRANSFORM_METHODS, createTransform, transformDescription, transformOptionNames } from './methods/registry.js';
+export { targetOnly } from './methods/target_only.js';

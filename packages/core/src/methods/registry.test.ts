@@ -94,7 +94,7 @@ function symbolicOps(): TensorOps<SymbolicTensor> & { nodes: number } {
 
 describe('transform registry', () => {
   it('lists every method', () => {
-    expect(TRANSFORM_METHODS).toEqual(['equal', 'metabalance', ...BASELINES]);
+    expect(TRANSFORM_METHODS).toEqual(['single', 'equal', 'metabalance', ...BASELINES]);
   });
 
   it('rejects an unknown method', () => {

@@ -10,6 +10,7 @@ import { mtAdam, type MtAdamOptions } from './mtadam.js';
 import { onlineAuxiliaryWeighting, type OnlineAuxiliaryWeightingOptions } from './olaux.js';
 import { checkOptionNames } from './option_checks.js';
 import { pcGrad, type PcGradOptions } from './pcgrad.js';
+import { targetOnly } from './target_only.js';
 import { uncertaintyWeighting, type UncertaintyWeightingOptions } from './uncertainty.js';
 
 interface RegistryEntry {
@@ -23,6 +24,11 @@ interface RegistryEntry {
 
 // The casts are safe because every factory validates the values it reads at run time.
 const REGISTRY: Readonly<Record<string, RegistryEntry>> = {
+  single: {
+    description: 'target task only: shared tensors get the target gradient alone',
+    optionNames: [],
+    create: () => targetOnly(),
+  },
   equal: {
     description: 'plain sum of the task gradients (the summed loss)',
     optionNames: [],
