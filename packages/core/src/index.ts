@@ -34,3 +34,5 @@ export type { MtAdamOptions } from './methods/mtadam.js';
 export type { GradientScope } from './methods/tensor_math.js';
 export { TRANSFORM_METHODS, createTransform, transformDescription, transformOptionNames } from './methods/registry.js';
 export { targetOnly } from './methods/target_only.js';
+export { defineTransform } from './define_transform.js';
+export type { TransformDefinition, TransformStep } from './define_transform.js';

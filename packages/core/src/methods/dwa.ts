@@ -1,15 +1,8 @@
-import { inputsFinite, taskGradientNorms, weightedTaskSum, zeroUnlessFinite } from '../combine.js';
+import { defineTransform, type TransformStep } from '../define_transform.js';
 import type { TensorOps } from '../tensor_ops.js';
-import type {
-  GradientTransform,
-  TransformInput,
-  TransformResult,
-  TransformSpec,
-  TransformState,
-} from '../transform.js';
-import { checkStateSignature, specFromGradients, stateSignature, validateLosses, validateSpec } from '../validation.js';
+import type { GradientTransform, TransformInput, TransformSpec } from '../transform.js';
 import { checkInteger, checkOptionNames, checkPositive } from './option_checks.js';
-import { divideWherePositive, keepStateUnlessFinite, maxAll, perTensorWeights, sumAll } from './tensor_math.js';
+import { divideWherePositive, maxAll, perTensorWeights, sumAll } from './tensor_math.js';
 
 export interface DynamicWeightAverageOptions {
   /** Softmax temperature T, greater than 0. Larger values give more even weights. Default 2. */
@@ -46,8 +39,7 @@ export function dynamicWeightAverage(options: DynamicWeightAverageOptions = {}):
   const window = checkInteger(operation, 'options.window', options.window ?? 1, 1, 1_000_000);
   const resolved = { temperature, window };
 
-  function init<T>(ops: TensorOps<T>, spec: TransformSpec): TransformState<T> {
-    validateSpec(`${operation}.init`, spec);
+  function initialState<T>(ops: TensorOps<T>, spec: TransformSpec): Record<string, T> {
     const tensors: Record<string, T> = {
       completedWindows: ops.scalar(0),
       stepsInWindow: ops.scalar(0),
@@ -57,15 +49,17 @@ export function dynamicWeightAverage(options: DynamicWeightAverageOptions = {}):
       tensors[`lastAverageLoss/${k}`] = ops.scalar(0);
       tensors[`previousAverageLoss/${k}`] = ops.scalar(0);
     }
-    return { method: METHOD, signature: stateSignature(METHOD, resolved, spec), tensors };
+    return tensors;
   }
 
-  function update<T>(ops: TensorOps<T>, input: TransformInput<T>, state: TransformState<T>): TransformResult<T> {
-    const spec = specFromGradients(`${operation}.update`, ops, input);
-    validateLosses(`${operation}.update`, ops, input);
-    checkStateSignature(`${operation}.update`, state, stateSignature(METHOD, resolved, spec));
+  function step<T>(
+    ops: TensorOps<T>,
+    input: TransformInput<T>,
+    state: Readonly<Record<string, T>>,
+    spec: TransformSpec,
+  ): TransformStep<T> {
     const losses = input.losses as readonly T[];
-    const s = state.tensors;
+    const s = state;
     const one = ops.scalar(1);
     const tasks = spec.tasks;
 
@@ -102,16 +96,8 @@ export function dynamicWeightAverage(options: DynamicWeightAverageOptions = {}):
     }
 
     const taskWeights = perTensorWeights(weights, spec.sharedShapes.length);
-    const finite = inputsFinite(ops, input, [...weights, ...Object.values(next)]);
-    const combined = zeroUnlessFinite(ops, finite, weightedTaskSum(ops, input.taskGradients, taskWeights));
-    return {
-      combined,
-      state: { method: METHOD, signature: state.signature, tensors: keepStateUnlessFinite(ops, finite, next, s) },
-      finite,
-      taskNorms: taskGradientNorms(ops, input.taskGradients),
-      taskWeights,
-    };
+    return { taskWeights, nextState: next };
   }
 
-  return { method: METHOD, requiresLosses: true, options: resolved, init, update };
+  return defineTransform({ method: METHOD, operation, options: resolved, requiresLosses: true, initialState, step });
 }

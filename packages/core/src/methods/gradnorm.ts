@@ -1,16 +1,10 @@
-import { inputsFinite, taskGradientNorms, weightedTaskSum, zeroUnlessFinite } from '../combine.js';
+import { taskGradientNorms } from '../combine.js';
+import { defineTransform, type TransformStep } from '../define_transform.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { TensorOps } from '../tensor_ops.js';
-import type {
-  GradientTransform,
-  TransformInput,
-  TransformResult,
-  TransformSpec,
-  TransformState,
-} from '../transform.js';
-import { checkStateSignature, specFromGradients, stateSignature, validateLosses, validateSpec } from '../validation.js';
+import type { GradientTransform, TransformInput, TransformSpec } from '../transform.js';
 import { checkInteger, checkNumber, checkOptionNames, checkPositive } from './option_checks.js';
-import { divideWherePositive, keepStateUnlessFinite, perTensorWeights, sign, sumAll } from './tensor_math.js';
+import { divideWherePositive, perTensorWeights, sign, sumAll } from './tensor_math.js';
 
 export interface GradNormOptions {
   /** Asymmetry alpha in [0, 100]. Larger values pull lagging tasks harder. Default 1.5. */
@@ -68,24 +62,24 @@ export function gradNorm(options: GradNormOptions = {}): GradientTransform {
     return sharedTensor === -1 ? count - 1 : sharedTensor;
   }
 
-  function init<T>(ops: TensorOps<T>, spec: TransformSpec): TransformState<T> {
-    validateSpec(`${operation}.init`, spec);
-    balancedTensor(`${operation}.init`, spec);
+  function initialState<T>(ops: TensorOps<T>, spec: TransformSpec): Record<string, T> {
     const tensors: Record<string, T> = { started: ops.scalar(0) };
     for (let k = 0; k < spec.tasks; k++) {
       tensors[gradNormWeightKey(k)] = ops.scalar(1);
       tensors[`initialLoss/${k}`] = ops.scalar(0);
     }
-    return { method: METHOD, signature: stateSignature(METHOD, resolved, spec), tensors };
+    return tensors;
   }
 
-  function update<T>(ops: TensorOps<T>, input: TransformInput<T>, state: TransformState<T>): TransformResult<T> {
-    const spec = specFromGradients(`${operation}.update`, ops, input);
-    validateLosses(`${operation}.update`, ops, input);
-    checkStateSignature(`${operation}.update`, state, stateSignature(METHOD, resolved, spec));
+  function step<T>(
+    ops: TensorOps<T>,
+    input: TransformInput<T>,
+    state: Readonly<Record<string, T>>,
+    spec: TransformSpec,
+  ): TransformStep<T> {
     const j = balancedTensor(`${operation}.update`, spec);
     const losses = input.losses as readonly T[];
-    const s = state.tensors;
+    const s = state;
     const tasks = spec.tasks;
     const zero = ops.scalar(0);
     const one = ops.scalar(1);
@@ -122,16 +116,8 @@ export function gradNorm(options: GradNormOptions = {}): GradientTransform {
     });
 
     const taskWeights = perTensorWeights(weights, spec.sharedShapes.length);
-    const finite = inputsFinite(ops, input, Object.values(next));
-    const combined = zeroUnlessFinite(ops, finite, weightedTaskSum(ops, input.taskGradients, taskWeights));
-    return {
-      combined,
-      state: { method: METHOD, signature: state.signature, tensors: keepStateUnlessFinite(ops, finite, next, s) },
-      finite,
-      taskNorms,
-      taskWeights,
-    };
+    return { taskWeights, nextState: next, taskNorms };
   }
 
-  return { method: METHOD, requiresLosses: true, options: resolved, init, update };
+  return defineTransform({ method: METHOD, operation, options: resolved, requiresLosses: true, initialState, step, checkSpec: (name, spec) => void balancedTensor(name, spec) });
 }

@@ -1,14 +1,9 @@
-import { inputsFinite, taskGradientNorms, weightedTaskSum, zeroUnlessFinite } from '../combine.js';
+import { taskGradientNorms } from '../combine.js';
+import { defineTransform, type TransformStep } from '../define_transform.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { TensorOps } from '../tensor_ops.js';
-import type {
-  GradientTransform,
-  TransformInput,
-  TransformResult,
-  TransformSpec,
-  TransformState,
-} from '../transform.js';
-import { checkRange, checkStateSignature, specFromGradients, stateSignature, validateSpec } from '../validation.js';
+import type { GradientTransform, TransformInput, TransformSpec } from '../transform.js';
+import { checkRange } from '../validation.js';
 
 /**
  * Which auxiliary gradients MetaBalance rescales: `both` moves every auxiliary gradient toward
@@ -70,22 +65,22 @@ export function metaBalance(options: MetaBalanceOptions = {}): GradientTransform
   }
   const resolved = { relaxFactor, beta, strategy };
 
-  function init<T>(ops: TensorOps<T>, spec: TransformSpec): TransformState<T> {
-    validateSpec(`${operation}.init`, spec);
+  function initialState<T>(ops: TensorOps<T>, spec: TransformSpec): Record<string, T> {
     const tensors: Record<string, T> = {};
     for (let k = 0; k < spec.tasks; k++) {
       for (let j = 0; j < spec.sharedShapes.length; j++) {
         tensors[movingAverageNormKey(k, j)] = ops.scalar(0);
       }
     }
-    return { method: METHOD, signature: stateSignature(METHOD, resolved, spec), tensors };
+    return tensors;
   }
 
-  function update<T>(ops: TensorOps<T>, input: TransformInput<T>, state: TransformState<T>): TransformResult<T> {
-    const spec = specFromGradients(`${operation}.update`, ops, input);
-    checkStateSignature(`${operation}.update`, state, stateSignature(METHOD, resolved, spec));
-
-    const gradients = input.taskGradients;
+  function step<T>(
+    ops: TensorOps<T>,
+    input: TransformInput<T>,
+    state: Readonly<Record<string, T>>,
+    spec: TransformSpec,
+  ): TransformStep<T> {
     const tasks = spec.tasks;
     const tensorCount = spec.sharedShapes.length;
     const one = ops.scalar(1);
@@ -95,23 +90,18 @@ export function metaBalance(options: MetaBalanceOptions = {}): GradientTransform
     const relax = ops.scalar(relaxFactor);
     const oneMinusRelax = ops.scalar(1 - relaxFactor);
 
-    const taskNorms = taskGradientNorms(ops, gradients);
+    const taskNorms = taskGradientNorms(ops, input.taskGradients);
 
-    // Moving averages for this step, before deciding whether the step is kept.
+    // Moving averages for this step; `defineTransform` keeps the old ones if the step is skipped.
+    const nextState: Record<string, T> = {};
     const averages: T[][] = [];
     for (let k = 0; k < tasks; k++) {
       averages.push([]);
       for (let j = 0; j < tensorCount; j++) {
-        const previous = state.tensors[movingAverageNormKey(k, j)];
-        averages[k].push(ops.add(ops.mul(betaTensor, previous), ops.mul(oneMinusBeta, taskNorms[k][j])));
-      }
-    }
-
-    const weights: T[][] = [];
-    for (let k = 0; k < tasks; k++) {
-      weights.push([]);
-      for (let j = 0; j < tensorCount; j++) {
-        weights[k].push(k === 0 ? one : auxiliaryWeight(averages[0][j], averages[k][j]));
+        const key = movingAverageNormKey(k, j);
+        const average = ops.add(ops.mul(betaTensor, state[key]), ops.mul(oneMinusBeta, taskNorms[k][j]));
+        averages[k].push(average);
+        nextState[key] = average;
       }
     }
 
@@ -127,25 +117,16 @@ export function metaBalance(options: MetaBalanceOptions = {}): GradientTransform
       return ops.where(applies, rescaled, one);
     }
 
-    const finite = inputsFinite(ops, input, averages.flat());
-    const combined = zeroUnlessFinite(ops, finite, weightedTaskSum(ops, gradients, weights));
-
-    const tensors: Record<string, T> = {};
+    const taskWeights: T[][] = [];
     for (let k = 0; k < tasks; k++) {
+      taskWeights.push([]);
       for (let j = 0; j < tensorCount; j++) {
-        const key = movingAverageNormKey(k, j);
-        tensors[key] = ops.where(finite, averages[k][j], state.tensors[key]);
+        taskWeights[k].push(k === 0 ? one : auxiliaryWeight(averages[0][j], averages[k][j]));
       }
     }
 
-    return {
-      combined,
-      state: { method: METHOD, signature: state.signature, tensors },
-      finite,
-      taskNorms,
-      taskWeights: weights,
-    };
+    return { taskWeights, nextState, taskNorms };
   }
 
-  return { method: METHOD, requiresLosses: false, options: resolved, init, update };
+  return defineTransform({ method: METHOD, operation, options: resolved, requiresLosses: false, initialState, step });
 }

@@ -1,13 +1,6 @@
-import { inputsFinite, taskGradientNorms, weightedTaskSum, zeroUnlessFinite } from '../combine.js';
+import { defineTransform, type TransformStep } from '../define_transform.js';
 import type { TensorOps } from '../tensor_ops.js';
-import type {
-  GradientTransform,
-  TransformInput,
-  TransformResult,
-  TransformSpec,
-  TransformState,
-} from '../transform.js';
-import { checkStateSignature, specFromGradients, stateSignature, validateSpec } from '../validation.js';
+import type { GradientTransform, TransformInput, TransformSpec } from '../transform.js';
 import { checkChoice, checkInteger, checkOptionNames } from './option_checks.js';
 import { GRADIENT_SCOPES, type GradientScope, divideWherePositive, firstArgminOneHot, sumAll } from './tensor_math.js';
 
@@ -71,14 +64,7 @@ export function mgda(options: MgdaOptions = {}): GradientTransform {
   const scope = checkChoice(operation, 'options.scope', options.scope ?? 'all', GRADIENT_SCOPES);
   const resolved = { iterations, scope };
 
-  function init<T>(ops: TensorOps<T>, spec: TransformSpec): TransformState<T> {
-    validateSpec(`${operation}.init`, spec);
-    return { method: METHOD, signature: stateSignature(METHOD, resolved, spec), tensors: {} };
-  }
-
-  function update<T>(ops: TensorOps<T>, input: TransformInput<T>, state: TransformState<T>): TransformResult<T> {
-    const spec = specFromGradients(`${operation}.update`, ops, input);
-    checkStateSignature(`${operation}.update`, state, stateSignature(METHOD, resolved, spec));
+  function step<T>(ops: TensorOps<T>, input: TransformInput<T>, _state: unknown, spec: TransformSpec): TransformStep<T> {
     const gradients = input.taskGradients;
     const tasks = spec.tasks;
     const tensorCount = spec.sharedShapes.length;
@@ -98,16 +84,8 @@ export function mgda(options: MgdaOptions = {}): GradientTransform {
     }
     const taskWeights = Array.from({ length: tasks }, (_, k) => weightsByTensor.map((alpha) => alpha[k]));
 
-    const finite = inputsFinite(ops, input, taskWeights.flat());
-    const combined = zeroUnlessFinite(ops, finite, weightedTaskSum(ops, gradients, taskWeights));
-    return {
-      combined,
-      state,
-      finite,
-      taskNorms: taskGradientNorms(ops, gradients),
-      taskWeights,
-    };
+    return { taskWeights };
   }
 
-  return { method: METHOD, requiresLosses: false, options: resolved, init, update };
+  return defineTransform({ method: METHOD, operation, options: resolved, requiresLosses: false, step });
 }

@@ -1,15 +1,9 @@
-import { inputsFinite, taskGradientNorms, zeroUnlessFinite } from '../combine.js';
+import { taskGradientNorms } from '../combine.js';
+import { defineTransform, type TransformStep } from '../define_transform.js';
 import type { TensorOps } from '../tensor_ops.js';
-import type {
-  GradientTransform,
-  TransformInput,
-  TransformResult,
-  TransformSpec,
-  TransformState,
-} from '../transform.js';
-import { checkStateSignature, specFromGradients, stateSignature, validateSpec } from '../validation.js';
+import type { GradientTransform, TransformInput, TransformSpec } from '../transform.js';
 import { checkNumber, checkOptionNames, checkPositive } from './option_checks.js';
-import { divideWherePositive, keepStateUnlessFinite, maxAll, nextBiasCorrection, sumAll } from './tensor_math.js';
+import { divideWherePositive, maxAll, nextBiasCorrection, sumAll } from './tensor_math.js';
 
 export interface MtAdamOptions {
   /** First-moment coefficient in [0, 1). Default 0.9. */
@@ -58,8 +52,7 @@ export function mtAdam(options: MtAdamOptions = {}): GradientTransform {
   const epsilon = checkPositive(operation, 'options.epsilon', options.epsilon ?? 1e-8);
   const resolved = { beta1, beta2, beta3, epsilon };
 
-  function init<T>(ops: TensorOps<T>, spec: TransformSpec): TransformState<T> {
-    validateSpec(`${operation}.init`, spec);
+  function initialState<T>(ops: TensorOps<T>, spec: TransformSpec): Record<string, T> {
     const tensors: Record<string, T> = {
       started: ops.scalar(0),
       firstCorrection: ops.scalar(0),
@@ -72,14 +65,17 @@ export function mtAdam(options: MtAdamOptions = {}): GradientTransform {
         tensors[`secondMoment/${k}/${j}`] = ops.zeros(spec.sharedShapes[j]);
       }
     }
-    return { method: METHOD, signature: stateSignature(METHOD, resolved, spec), tensors };
+    return tensors;
   }
 
-  function update<T>(ops: TensorOps<T>, input: TransformInput<T>, state: TransformState<T>): TransformResult<T> {
-    const spec = specFromGradients(`${operation}.update`, ops, input);
-    checkStateSignature(`${operation}.update`, state, stateSignature(METHOD, resolved, spec));
+  function step<T>(
+    ops: TensorOps<T>,
+    input: TransformInput<T>,
+    state: Readonly<Record<string, T>>,
+    spec: TransformSpec,
+  ): TransformStep<T> {
     const gradients = input.taskGradients;
-    const s = state.tensors;
+    const s = state;
     const tasks = spec.tasks;
     const zero = ops.scalar(0);
     const one = ops.scalar(1);
@@ -134,15 +130,8 @@ export function mtAdam(options: MtAdamOptions = {}): GradientTransform {
       return ops.div(sumAll(ops, steps), maxAll(ops, denominators));
     });
 
-    const finite = inputsFinite(ops, input, [...combined, ...Object.values(next)]);
-    return {
-      combined: zeroUnlessFinite(ops, finite, combined),
-      state: { method: METHOD, signature: state.signature, tensors: keepStateUnlessFinite(ops, finite, next, s) },
-      finite,
-      taskNorms,
-      taskWeights,
-    };
+    return { taskWeights, combined, nextState: next, alsoCheck: combined, taskNorms };
   }
 
-  return { method: METHOD, requiresLosses: false, options: resolved, init, update };
+  return defineTransform({ method: METHOD, operation, options: resolved, requiresLosses: false, initialState, step });
 }

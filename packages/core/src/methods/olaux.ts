@@ -1,15 +1,8 @@
-import { inputsFinite, taskGradientNorms, weightedTaskSum, zeroUnlessFinite } from '../combine.js';
+import { defineTransform, type TransformStep } from '../define_transform.js';
 import type { TensorOps } from '../tensor_ops.js';
-import type {
-  GradientTransform,
-  TransformInput,
-  TransformResult,
-  TransformSpec,
-  TransformState,
-} from '../transform.js';
-import { checkStateSignature, specFromGradients, stateSignature, validateSpec } from '../validation.js';
+import type { GradientTransform, TransformInput, TransformSpec } from '../transform.js';
 import { checkInteger, checkNumber, checkOptionNames, checkPositive } from './option_checks.js';
-import { keepStateUnlessFinite, perTensorWeights, scopedDots } from './tensor_math.js';
+import { perTensorWeights, scopedDots } from './tensor_math.js';
 
 export interface OnlineAuxiliaryWeightingOptions {
   /**
@@ -52,21 +45,23 @@ export function onlineAuxiliaryWeighting(options: OnlineAuxiliaryWeightingOption
   const initialWeight = checkNumber(operation, 'options.initialWeight', options.initialWeight ?? 1, -1e6, 1e6, true);
   const resolved = { learningRate, horizon, initialWeight };
 
-  function init<T>(ops: TensorOps<T>, spec: TransformSpec): TransformState<T> {
-    validateSpec(`${operation}.init`, spec);
+  function initialState<T>(ops: TensorOps<T>, spec: TransformSpec): Record<string, T> {
     const tensors: Record<string, T> = { stepsInHorizon: ops.scalar(0) };
     for (let k = 1; k < spec.tasks; k++) {
       tensors[auxiliaryWeightKey(k)] = ops.scalar(initialWeight);
       tensors[`dotSum/${k}`] = ops.scalar(0);
     }
-    return { method: METHOD, signature: stateSignature(METHOD, resolved, spec), tensors };
+    return tensors;
   }
 
-  function update<T>(ops: TensorOps<T>, input: TransformInput<T>, state: TransformState<T>): TransformResult<T> {
-    const spec = specFromGradients(`${operation}.update`, ops, input);
-    checkStateSignature(`${operation}.update`, state, stateSignature(METHOD, resolved, spec));
+  function step<T>(
+    ops: TensorOps<T>,
+    input: TransformInput<T>,
+    state: Readonly<Record<string, T>>,
+    spec: TransformSpec,
+  ): TransformStep<T> {
     const gradients = input.taskGradients;
-    const s = state.tensors;
+    const s = state;
     const zero = ops.scalar(0);
 
     const weights = [ops.scalar(1)];
@@ -83,16 +78,8 @@ export function onlineAuxiliaryWeighting(options: OnlineAuxiliaryWeightingOption
     }
 
     const taskWeights = perTensorWeights(weights, spec.sharedShapes.length);
-    const finite = inputsFinite(ops, input, Object.values(next));
-    const combined = zeroUnlessFinite(ops, finite, weightedTaskSum(ops, gradients, taskWeights));
-    return {
-      combined,
-      state: { method: METHOD, signature: state.signature, tensors: keepStateUnlessFinite(ops, finite, next, s) },
-      finite,
-      taskNorms: taskGradientNorms(ops, gradients),
-      taskWeights,
-    };
+    return { taskWeights, nextState: next };
   }
 
-  return { method: METHOD, requiresLosses: false, options: resolved, init, update };
+  return defineTransform({ method: METHOD, operation, options: resolved, requiresLosses: false, initialState, step });
 }

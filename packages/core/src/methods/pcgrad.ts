@@ -1,15 +1,8 @@
-import { inputsFinite, taskGradientNorms, weightedTaskSum, zeroUnlessFinite } from '../combine.js';
+import { defineTransform, type TransformStep } from '../define_transform.js';
 import type { TensorOps } from '../tensor_ops.js';
-import type {
-  GradientTransform,
-  TransformInput,
-  TransformResult,
-  TransformSpec,
-  TransformState,
-} from '../transform.js';
-import { checkStateSignature, specFromGradients, stateSignature, validateSpec } from '../validation.js';
+import type { GradientTransform, TransformInput, TransformSpec } from '../transform.js';
 import { checkChoice, checkOptionNames } from './option_checks.js';
-import { GRADIENT_SCOPES, type GradientScope, divideWherePositive, keepStateUnlessFinite, sumAll } from './tensor_math.js';
+import { GRADIENT_SCOPES, type GradientScope, divideWherePositive, sumAll } from './tensor_math.js';
 
 export interface PcGradOptions {
   /**
@@ -95,20 +88,22 @@ export function pcGrad(options: PcGradOptions = {}): GradientTransform {
   const scope = checkChoice(operation, 'options.scope', options.scope ?? 'all', GRADIENT_SCOPES);
   const resolved = { scope };
 
-  function init<T>(ops: TensorOps<T>, spec: TransformSpec): TransformState<T> {
-    validateSpec(`${operation}.init`, spec);
-    return { method: METHOD, signature: stateSignature(METHOD, resolved, spec), tensors: { rotation: ops.scalar(0) } };
+  function initialState<T>(ops: TensorOps<T>): Record<string, T> {
+    return { rotation: ops.scalar(0) };
   }
 
-  function update<T>(ops: TensorOps<T>, input: TransformInput<T>, state: TransformState<T>): TransformResult<T> {
-    const spec = specFromGradients(`${operation}.update`, ops, input);
-    checkStateSignature(`${operation}.update`, state, stateSignature(METHOD, resolved, spec));
+  function step<T>(
+    ops: TensorOps<T>,
+    input: TransformInput<T>,
+    state: Readonly<Record<string, T>>,
+    spec: TransformSpec,
+  ): TransformStep<T> {
     const gradients = input.taskGradients;
     const tasks = spec.tasks;
     const tensorCount = spec.sharedShapes.length;
     const zero = ops.scalar(0);
     const rotations = tasks - 1;
-    const rotation = state.tensors.rotation;
+    const rotation = state.rotation;
 
     // Each projected copy stays a linear combination of the original task gradients, so the
     // projections run on K coefficients per copy using Gram matrices instead of on full tensors.
@@ -132,16 +127,8 @@ export function pcGrad(options: PcGradOptions = {}): GradientTransform {
     const nextRotation = ops.add(rotation, ops.scalar(1));
     const next = { rotation: ops.where(ops.greater(nextRotation, ops.scalar(rotations - 0.5)), zero, nextRotation) };
 
-    const finite = inputsFinite(ops, input, taskWeights.flat());
-    const combined = zeroUnlessFinite(ops, finite, weightedTaskSum(ops, gradients, taskWeights));
-    return {
-      combined,
-      state: { method: METHOD, signature: state.signature, tensors: keepStateUnlessFinite(ops, finite, next, state.tensors) },
-      finite,
-      taskNorms: taskGradientNorms(ops, gradients),
-      taskWeights,
-    };
+    return { taskWeights, nextState: next };
   }
 
-  return { method: METHOD, requiresLosses: false, options: resolved, init, update };
+  return defineTransform({ method: METHOD, operation, options: resolved, requiresLosses: false, initialState, step });
 }

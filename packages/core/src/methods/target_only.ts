@@ -1,15 +1,5 @@
-import { inputsFinite, taskGradientNorms, zeroUnlessFinite } from '../combine.js';
-import type { TensorOps } from '../tensor_ops.js';
-import type {
-  GradientTransform,
-  TransformInput,
-  TransformResult,
-  TransformSpec,
-  TransformState,
-} from '../transform.js';
-import { checkStateSignature, specFromGradients, stateSignature, validateSpec } from '../validation.js';
-
-const METHOD = 'single';
+import { defineTransform } from '../define_transform.js';
+import type { GradientTransform } from '../transform.js';
 
 /**
  * Creates the single-task baseline as a transform: every shared tensor receives only the target
@@ -22,32 +12,19 @@ const METHOD = 'single';
  * methods, so that a NaN cannot reach an auxiliary head either.
  */
 export function targetOnly(): GradientTransform {
-  const operation = 'targetOnly';
-  const options = {};
-
-  function init<T>(ops: TensorOps<T>, spec: TransformSpec): TransformState<T> {
-    validateSpec(`${operation}.init`, spec);
-    return { method: METHOD, signature: stateSignature(METHOD, options, spec), tensors: {} };
-  }
-
-  function update<T>(ops: TensorOps<T>, input: TransformInput<T>, state: TransformState<T>): TransformResult<T> {
-    const spec = specFromGradients(`${operation}.update`, ops, input);
-    checkStateSignature(`${operation}.update`, state, stateSignature(METHOD, options, spec));
-
-    const one = ops.scalar(1);
-    const zero = ops.scalar(0);
-    const weights = input.taskGradients.map((gradients, k) => gradients.map(() => (k === 0 ? one : zero)));
-    const finite = inputsFinite(ops, input);
-
-    // Passing the target gradient through saves computing 0 * g_k for every auxiliary task.
-    return {
-      combined: zeroUnlessFinite(ops, finite, input.taskGradients[0]),
-      state,
-      finite,
-      taskNorms: taskGradientNorms(ops, input.taskGradients),
-      taskWeights: weights,
-    };
-  }
-
-  return { method: METHOD, requiresLosses: false, options, init, update };
+  return defineTransform({
+    method: 'single',
+    operation: 'targetOnly',
+    options: {},
+    requiresLosses: false,
+    step: (ops, input) => {
+      const one = ops.scalar(1);
+      const zero = ops.scalar(0);
+      return {
+        taskWeights: input.taskGradients.map((gradients, k) => gradients.map(() => (k === 0 ? one : zero))),
+        // Passing the target gradient through saves computing 0 * g_k for every auxiliary task.
+        combined: input.taskGradients[0].slice(),
+      };
+    },
+  });
 }

@@ -65,21 +65,6 @@ export function firstArgminOneHot<T>(ops: TensorOps<T>, values: readonly T[]): T
   });
 }
 
-/**
- * Returns `next` where `finite` is 1 and `previous` elsewhere, key by key, so a step with a
- * non-finite input leaves the state unchanged.
- */
-export function keepStateUnlessFinite<T>(
-  ops: TensorOps<T>,
-  finite: T,
-  next: Readonly<Record<string, T>>,
-  previous: Readonly<Record<string, T>>,
-): Record<string, T> {
-  const tensors: Record<string, T> = {};
-  for (const key of Object.keys(next)) tensors[key] = ops.where(finite, next[key], previous[key]);
-  return tensors;
-}
-
 /** Repeats each task's rank-0 weight for every shared tensor, giving weights indexed `[task][tensor]`. */
 export function perTensorWeights<T>(taskWeights: readonly T[], tensorCount: number): T[][] {
   return taskWeights.map((w) => Array.from({ length: tensorCount }, () => w));

@@ -1,15 +1,8 @@
-import { inputsFinite, taskGradientNorms, weightedTaskSum, zeroUnlessFinite } from '../combine.js';
+import { defineTransform, type TransformStep } from '../define_transform.js';
 import type { TensorOps } from '../tensor_ops.js';
-import type {
-  GradientTransform,
-  TransformInput,
-  TransformResult,
-  TransformSpec,
-  TransformState,
-} from '../transform.js';
-import { checkStateSignature, specFromGradients, stateSignature, validateLosses, validateSpec } from '../validation.js';
+import type { GradientTransform, TransformInput, TransformSpec } from '../transform.js';
 import { checkChoice, checkNumber, checkOptionNames, checkPositive } from './option_checks.js';
-import { keepStateUnlessFinite, nextBiasCorrection, perTensorWeights } from './tensor_math.js';
+import { nextBiasCorrection, perTensorWeights } from './tensor_math.js';
 
 /** Optimizer that trains the log-variances inside the transform. */
 export type LogVarianceOptimizer = 'adam' | 'sgd';
@@ -72,8 +65,7 @@ export function uncertaintyWeighting(options: UncertaintyWeightingOptions = {}):
   const epsilon = checkPositive(operation, 'options.epsilon', options.epsilon ?? 1e-8);
   const resolved = { learningRate, optimizer, initialLogVariance, beta1, beta2, epsilon };
 
-  function init<T>(ops: TensorOps<T>, spec: TransformSpec): TransformState<T> {
-    validateSpec(`${operation}.init`, spec);
+  function initialState<T>(ops: TensorOps<T>, spec: TransformSpec): Record<string, T> {
     const tensors: Record<string, T> = {};
     for (let k = 0; k < spec.tasks; k++) {
       tensors[logVarianceKey(k)] = ops.scalar(initialLogVariance);
@@ -86,13 +78,15 @@ export function uncertaintyWeighting(options: UncertaintyWeightingOptions = {}):
       tensors.firstCorrection = ops.scalar(0);
       tensors.secondCorrection = ops.scalar(0);
     }
-    return { method: METHOD, signature: stateSignature(METHOD, resolved, spec), tensors };
+    return tensors;
   }
 
-  function update<T>(ops: TensorOps<T>, input: TransformInput<T>, state: TransformState<T>): TransformResult<T> {
-    const spec = specFromGradients(`${operation}.update`, ops, input);
-    validateLosses(`${operation}.update`, ops, input);
-    checkStateSignature(`${operation}.update`, state, stateSignature(METHOD, resolved, spec));
+  function step<T>(
+    ops: TensorOps<T>,
+    input: TransformInput<T>,
+    state: Readonly<Record<string, T>>,
+    spec: TransformSpec,
+  ): TransformStep<T> {
     const losses = input.losses as readonly T[];
     const one = ops.scalar(1);
     const rate = ops.scalar(learningRate);
@@ -100,11 +94,11 @@ export function uncertaintyWeighting(options: UncertaintyWeightingOptions = {}):
     const weights: T[] = [];
     const next: Record<string, T> = {};
     if (optimizer === 'adam') {
-      next.firstCorrection = nextBiasCorrection(ops, state.tensors.firstCorrection, beta1);
-      next.secondCorrection = nextBiasCorrection(ops, state.tensors.secondCorrection, beta2);
+      next.firstCorrection = nextBiasCorrection(ops, state.firstCorrection, beta1);
+      next.secondCorrection = nextBiasCorrection(ops, state.secondCorrection, beta2);
     }
     for (let k = 0; k < spec.tasks; k++) {
-      const logVariance = state.tensors[logVarianceKey(k)];
+      const logVariance = state[logVarianceKey(k)];
       const weight = ops.exp(ops.neg(logVariance));
       weights.push(weight);
 
@@ -113,11 +107,11 @@ export function uncertaintyWeighting(options: UncertaintyWeightingOptions = {}):
       let step = ops.mul(rate, gradient);
       if (optimizer === 'adam') {
         const first = ops.add(
-          ops.mul(ops.scalar(beta1), state.tensors[`firstMoment/${k}`]),
+          ops.mul(ops.scalar(beta1), state[`firstMoment/${k}`]),
           ops.mul(ops.scalar(1 - beta1), gradient),
         );
         const second = ops.add(
-          ops.mul(ops.scalar(beta2), state.tensors[`secondMoment/${k}`]),
+          ops.mul(ops.scalar(beta2), state[`secondMoment/${k}`]),
           ops.mul(ops.scalar(1 - beta2), ops.mul(gradient, gradient)),
         );
         next[`firstMoment/${k}`] = first;
@@ -130,16 +124,8 @@ export function uncertaintyWeighting(options: UncertaintyWeightingOptions = {}):
     }
 
     const taskWeights = perTensorWeights(weights, spec.sharedShapes.length);
-    const finite = inputsFinite(ops, input, [...weights, ...Object.values(next)]);
-    const combined = zeroUnlessFinite(ops, finite, weightedTaskSum(ops, input.taskGradients, taskWeights));
-    return {
-      combined,
-      state: { method: METHOD, signature: state.signature, tensors: keepStateUnlessFinite(ops, finite, next, state.tensors) },
-      finite,
-      taskNorms: taskGradientNorms(ops, input.taskGradients),
-      taskWeights,
-    };
+    return { taskWeights, nextState: next };
   }
 
-  return { method: METHOD, requiresLosses: true, options: resolved, init, update };
+  return defineTransform({ method: METHOD, operation, options: resolved, requiresLosses: true, initialState, step });
 }
