@@ -2,10 +2,10 @@ import { InvalidArgumentError } from '@mb/core';
 
 import type { MultiBehaviorDataset } from './dataset.js';
 import { SKIP_REASONS } from './dataset.js';
-import { EventLog, splitEvents } from './event_split.js';
+import { EventLog } from './event_split.js';
 import { FileReportBuilder, isDigits, readLines } from './file_report.js';
-import { IdMap, datasetName, requireNonEmpty, resolveCsvFile, type LoadOptions } from './load_common.js';
-import { RAW_LOG_BEHAVIORS } from './load_taobao_raw.js';
+import { IdMap, requireNonEmpty, resolveCsvFile, type LoadOptions } from './load_common.js';
+import { datasetFromRawLog } from './load_taobao_raw.js';
 
 /** IJCAI-15 `action_type` codes to indices in `RAW_LOG_BEHAVIORS`. */
 const IJCAI_ACTION_TYPES: readonly number[] = [
@@ -83,24 +83,7 @@ export async function loadIjcai15(path: string, options: LoadOptions = {}): Prom
   }
 
   requireNonEmpty(file, 'ijcai15', userIds.size, itemIds.size);
-  const split = splitEvents(log, {
-    users: userIds.size,
-    behaviors: RAW_LOG_BEHAVIORS.length,
-    target: 0,
-    heldOut: ['test', 'validation'],
-    sources: 1,
-  });
-  report.reclassify(SKIP_REASONS.duplicate, split.duplicatesBySource[0]);
-  return {
-    name: datasetName(path),
-    users: userIds.size,
-    items: itemIds.size,
-    behaviors: RAW_LOG_BEHAVIORS,
-    train: split.train,
-    validation: split.validation,
-    test: split.test,
-    loadReport: { files: [report.build()] },
-  };
+  return datasetFromRawLog(path, log, userIds.size, itemIds.size, report);
 }
 
 interface ColumnIndices {

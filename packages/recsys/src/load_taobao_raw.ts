@@ -69,8 +69,23 @@ export async function loadTaobaoRaw(path: string, options: LoadOptions = {}): Pr
   }
 
   requireNonEmpty(file, 'taobao-raw', userIds.size, itemIds.size);
+  return datasetFromRawLog(path, log, userIds.size, itemIds.size, report);
+}
+
+/**
+ * Builds a dataset from a raw behaviour log (behaviours in `RAW_LOG_BEHAVIORS` order, buy
+ * first): per user, the last purchase goes to test and the one before to validation. Duplicate
+ * events removed by the split are counted in `report`.
+ */
+export function datasetFromRawLog(
+  path: string,
+  log: EventLog,
+  users: number,
+  items: number,
+  report: FileReportBuilder,
+): MultiBehaviorDataset {
   const split = splitEvents(log, {
-    users: userIds.size,
+    users,
     behaviors: RAW_LOG_BEHAVIORS.length,
     target: 0,
     heldOut: ['test', 'validation'],
@@ -79,8 +94,8 @@ export async function loadTaobaoRaw(path: string, options: LoadOptions = {}): Pr
   report.reclassify(SKIP_REASONS.duplicate, split.duplicatesBySource[0]);
   return {
     name: datasetName(path),
-    users: userIds.size,
-    items: itemIds.size,
+    users,
+    items,
     behaviors: RAW_LOG_BEHAVIORS,
     train: split.train,
     validation: split.validation,
