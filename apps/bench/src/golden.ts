@@ -1,6 +1,6 @@
 import { metaBalance, movingAverageNormKey, referenceOps } from '@mb/core';
 import type { GradientTransform, HostTensor, TensorOps, TransformState } from '@mb/core';
-import type { ConformanceBackend, GoldenFile, GoldenTransformCase } from '@mb/core/testing';
+import type { ConformanceBackend, GoldenFile, GoldenTrainingCase, GoldenTransformCase } from '@mb/core/testing';
 import type { NeuMFConfig } from '@mb/recsys';
 
 import type { LoadedBackend } from './backends/types.js';
@@ -25,25 +25,6 @@ export interface GoldenCaseResult {
   readonly worstAt: string;
   /** Quantities compared, for example `losses`. */
   readonly compared: readonly string[];
-}
-
-/** A golden training case: a tiny NeuMF, its initial parameters and steps, in float64. */
-export interface GoldenTrainingCase {
-  readonly name: string;
-  readonly relaxFactor: number;
-  readonly beta: number;
-  readonly adam: { learningRate: number; beta1: number; beta2: number; epsilon: number; weightDecay: number; weightDecayMode?: string };
-  readonly model: { users: number; items: number; gmfDim: number; mlpDim: number; hidden: number[]; tasks: number };
-  readonly initialParameters: Record<string, { shape: number[]; values: number[] }>;
-  readonly steps: {
-    users: number[];
-    items: number[];
-    labels: number[][];
-    losses: number[];
-    combinedSharedGradients?: Record<string, number[]>;
-    headGradients?: Record<string, number[]>;
-    parametersAfter: Record<string, number[]>;
-  }[];
 }
 
 /** Relative error `|a - e| / max(|e|, RELATIVE_ERROR_FLOOR)`; NaN when either value is not finite. */

@@ -3,32 +3,12 @@ import { join } from 'node:path';
 import { metaBalance } from '@mb/core';
 import type { HostTensor } from '@mb/core';
 import { findSharedDir, readGoldenFile } from '@mb/core/testing';
+import type { GoldenTrainingCase } from '@mb/core/testing';
 import type { NeuMFConfig } from '@mb/recsys';
 import { describe, expect, it } from 'vitest';
 
 import { batchFeeds, neumfModel } from './neumf.js';
 import { createTrainer } from './trainer.js';
-
-interface GoldenNeuMFStep {
-  users: number[];
-  items: number[];
-  labels: number[][];
-  losses: number[];
-  /** Row-major values by parameter name. */
-  combinedSharedGradients: Record<string, number[]>;
-  headGradients: Record<string, number[]>;
-  parametersAfter: Record<string, number[]>;
-}
-
-interface GoldenNeuMFCase {
-  name: string;
-  relaxFactor: number;
-  beta: number;
-  adam: { learningRate: number; beta1: number; beta2: number; epsilon: number; weightDecay: number };
-  model: NeuMFConfig;
-  initialParameters: Record<string, { shape: number[]; values: number[] }>;
-  steps: GoldenNeuMFStep[];
-}
 
 /**
  * Relative tolerance. Below FLOOR in magnitude the error is scaled by FLOOR instead, so values
@@ -52,7 +32,7 @@ if (!shared) console.warn('neumf golden test skipped: the shared data folder wit
 describe('NeuMF training step against the golden reference', () => {
   it.skipIf(!shared)('neumf_three_steps matches PyTorch', async () => {
     const file = readGoldenFile(join(shared!, 'golden', 'metabalance.json'));
-    const golden = file.cases.find((c) => (c as { name?: string }).name === 'neumf_three_steps') as unknown as GoldenNeuMFCase;
+    const golden = file.cases.find((c) => (c as { name?: string }).name === 'neumf_three_steps') as unknown as GoldenTrainingCase;
     expect(golden).toBeDefined();
 
     const initialParameters: Record<string, HostTensor> = {};

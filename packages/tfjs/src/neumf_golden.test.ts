@@ -3,30 +3,11 @@ import { join } from 'node:path';
 import { metaBalance } from '@mb/core';
 import type { HostTensor } from '@mb/core';
 import { findSharedDir, readGoldenFile } from '@mb/core/testing';
+import type { GoldenTrainingCase } from '@mb/core/testing';
 import type { AdamOptions, NeuMFConfig } from '@mb/recsys';
 import { describe, expect, it } from 'vitest';
 
 import { createNeuMFTrainer } from './neumf_trainer.js';
-
-interface GoldenNeuMFStep {
-  users: number[];
-  items: number[];
-  labels: number[][];
-  losses: number[];
-  combinedSharedGradients: Record<string, number[]>;
-  headGradients: Record<string, number[]>;
-  parametersAfter: Record<string, number[]>;
-}
-
-interface GoldenNeuMFCase {
-  name: string;
-  relaxFactor: number;
-  beta: number;
-  adam: AdamOptions;
-  model: NeuMFConfig;
-  initialParameters: Record<string, { shape: number[]; values: number[] }>;
-  steps: GoldenNeuMFStep[];
-}
 
 // Relative tolerance against the float64 reference, and the magnitude below which it becomes
 // absolute (1e-4 * 1e-3 = 1e-7), so that exact zeros such as rows outside the batch still match.
@@ -52,11 +33,11 @@ function worstMismatch(actual: ArrayLike<number>, expected: readonly number[]): 
 const shared = findSharedDir();
 if (shared === null) console.warn('neumf_golden.test: the shared data folder was not found, so the golden NeuMF test is skipped.');
 
-function loadCase(): GoldenNeuMFCase {
+function loadCase(): GoldenTrainingCase {
   const file = readGoldenFile(join(shared!, 'golden', 'metabalance.json'));
   const found = file.cases.find((c) => (c as { name?: string }).name === 'neumf_three_steps');
   if (found === undefined) throw new Error('the golden reference file has no neumf_three_steps case');
-  return found as unknown as GoldenNeuMFCase;
+  return found as unknown as GoldenTrainingCase;
 }
 
 describe.each(['cpu', 'wasm'] as const)('golden NeuMF on %s', (backend) => {

@@ -21,12 +21,53 @@ export interface GoldenTransformCase {
   readonly steps: GoldenTransformStep[];
 }
 
+/** One step of a golden training case; tensors are row-major values by parameter name. */
+export interface GoldenTrainingStep {
+  readonly users: number[];
+  readonly items: number[];
+  /** Indexed `[task][example]`. */
+  readonly labels: number[][];
+  readonly losses: number[];
+  readonly combinedSharedGradients: Record<string, number[]>;
+  readonly headGradients: Record<string, number[]>;
+  readonly parametersAfter: Record<string, number[]>;
+}
+
+/** A golden training case: a tiny NeuMF, its initial parameters, Adam settings and steps. */
+export interface GoldenTrainingCase {
+  readonly name: string;
+  readonly relaxFactor: number;
+  readonly beta: number;
+  readonly adam: {
+    readonly learningRate: number;
+    readonly beta1: number;
+    readonly beta2: number;
+    readonly epsilon: number;
+    readonly weightDecay: number;
+    readonly weightDecayMode?: string;
+  };
+  /** NeuMF size; its `layout` text describes the parameters. */
+  readonly model: {
+    readonly users: number;
+    readonly items: number;
+    readonly gmfDim: number;
+    readonly mlpDim: number;
+    readonly hidden: number[];
+    readonly tasks: number;
+    readonly layout?: string;
+    readonly sharedParameters?: string[];
+    readonly taskParameters?: string[];
+  };
+  readonly initialParameters: Record<string, { shape: number[]; values: number[] }>;
+  readonly steps: GoldenTrainingStep[];
+}
+
 /** A golden file: float64 reference values computed with PyTorch. */
 export interface GoldenFile {
   readonly description: string;
   readonly seed: number;
   /** Transform cases, plus full training cases (those with a `model` field). */
-  readonly cases: (GoldenTransformCase | Record<string, unknown>)[];
+  readonly cases: (GoldenTransformCase | GoldenTrainingCase | Record<string, unknown>)[];
 }
 
 /** Reads a golden file. */
@@ -39,6 +80,11 @@ export function goldenTransformCases(file: GoldenFile): GoldenTransformCase[] {
   return file.cases.filter(
     (c): c is GoldenTransformCase => !('model' in c) && Array.isArray((c as { steps?: unknown }).steps),
   );
+}
+
+/** Cases of a golden file that train a model (those with a `model` field). */
+export function goldenTrainingCases(file: GoldenFile): GoldenTrainingCase[] {
+  return file.cases.filter((c): c is GoldenTrainingCase => 'model' in c && Array.isArray((c as { steps?: unknown }).steps));
 }
 
 /**
