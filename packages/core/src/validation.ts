@@ -40,6 +40,12 @@ export function specFromGradients<T>(
     );
   }
 
+  gradients.forEach((task, k) => {
+    if (!Array.isArray(task)) {
+      throw new InvalidArgumentError(operation, `taskGradients[${k}] must be an array of tensors, one per shared tensor.`);
+    }
+    task.forEach((g, j) => checkTensorArgument(operation, `taskGradients[${k}][${j}]`, g));
+  });
   const sharedShapes = gradients[0].map((g) => ops.shape(g));
   for (let k = 1; k < gradients.length; k++) {
     if (gradients[k].length !== sharedShapes.length) {
@@ -61,6 +67,20 @@ export function specFromGradients<T>(
   return { tasks: gradients.length, sharedShapes };
 }
 
+/**
+ * Rejects a value that cannot be a backend tensor (a number, an array, null or undefined), which
+ * is the usual mistake when plain numbers are passed where tensors are expected.
+ */
+export function checkTensorArgument(operation: string, name: string, value: unknown): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const shown = Array.isArray(value) ? 'an array' : `${typeof value} ${JSON.stringify(value)}`;
+    throw new InvalidArgumentError(
+      operation,
+      `${name} must be a tensor of the backend (create it with the backend, e.g. hostTensor() for referenceOps), got ${shown}.`,
+    );
+  }
+}
+
 /** Checks that `losses`, when required, holds one rank-0 tensor per task. */
 export function validateLosses<T>(operation: string, ops: TensorOps<T>, input: TransformInput<T>): void {
   const losses = input.losses;
@@ -74,6 +94,7 @@ export function validateLosses<T>(operation: string, ops: TensorOps<T>, input: T
     );
   }
   losses.forEach((loss, k) => {
+    checkTensorArgument(operation, `losses[${k}]`, loss);
     const shape = ops.shape(loss);
     if (shape.length !== 0) {
       throw new InvalidArgumentError(operation, `losses[${k}] must be rank 0, got shape ${formatShape(shape)}.`);
@@ -118,6 +139,9 @@ export function checkRange(
   max: number,
   maxInclusive: boolean,
 ): void {
+  if (typeof value !== 'number') {
+    throw new InvalidArgumentError(operation, `${name} must be a number, got ${typeof value} ${JSON.stringify(value)}.`);
+  }
   const inRange = Number.isFinite(value) && value >= min && (maxInclusive ? value <= max : value < max);
   if (!inRange) {
     const interval = `[${min}, ${max}${maxInclusive ? ']' : ')'}`;

@@ -53,7 +53,8 @@ export function resolveExecutionProvider(operation: string, options: SessionOpti
       throw new InvalidArgumentError(
         operation,
         `execution provider cuda is not available: ${library} is missing, because onnxruntime-node installs the CUDA provider only on request. ` +
-          'Reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with CUDA 12 and cuDNN, or use executionProvider "cpu".',
+          'Reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with CUDA 12 and cuDNN ' +
+            '(in a pnpm workspace, also allow its install script with `pnpm approve-builds`), or use executionProvider "cpu".',
       );
     }
   }

@@ -43,5 +43,6 @@ describe('useBackend', () => {
     const attempt = useBackend(name);
     await expect(attempt).rejects.toThrow(BackendUnavailableError);
     await expect(useBackend(name)).rejects.toThrow(`npm install @tensorflow/${name}`);
+    await expect(useBackend(name)).rejects.toThrow('pnpm approve-builds');
   });
 });

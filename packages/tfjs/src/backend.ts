@@ -56,8 +56,9 @@ async function registerNative(name: 'tfjs-node' | 'tfjs-node-gpu'): Promise<void
     throw new BackendUnavailableError(
       name,
       `Backend "${name}" needs the optional package ${specifier}, which is not installed. ` +
-        `Install it with \`npm install ${specifier}\` (it downloads libtensorflow for this platform), ` +
-        'or choose the "cpu" or "wasm" backend.',
+        `Install it beside @mb/tfjs with \`npm install ${specifier}\`, or \`pnpm add ${specifier}\` followed by ` +
+        '`pnpm approve-builds` in a pnpm workspace, because its install script downloads libtensorflow for this platform. ' +
+        'Otherwise choose the "cpu" or "wasm" backend.',
     );
   }
   try {

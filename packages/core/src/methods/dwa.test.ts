@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../errors.js';
+import { hostTensor, referenceOps } from '../reference/reference_ops.js';
 import { dynamicWeightAverage } from './dwa.js';
 import { FIXTURE_STEPS, type FixtureStep, runFixtureSteps, stateValues, valuesOf } from './method_test_fixtures.js';
 
@@ -76,5 +77,16 @@ describe('dynamicWeightAverage', () => {
     expect(() => dynamicWeightAverage({ window: 1.5 })).toThrow(/options.window must be an integer/);
     expect(() => dynamicWeightAverage({ window: 0 })).toThrow(/options.window/);
     expect(() => dynamicWeightAverage({ T: 2 } as never)).toThrow(/unknown option "T"/);
+  });
+});
+
+describe('dynamicWeightAverage losses argument', () => {
+  it('rejects plain numbers as losses', () => {
+    const transform = dynamicWeightAverage();
+    const state = transform.init(referenceOps, { tasks: 2, sharedShapes: [[1]] });
+    const taskGradients = [[hostTensor([1], [1])], [hostTensor([2], [1])]];
+    expect(() => transform.update(referenceOps, { taskGradients, losses: [0.5, 0.7] as never }, state)).toThrow(
+      /losses\[0\] must be a tensor of the backend.*got number 0.5/,
+    );
   });
 });

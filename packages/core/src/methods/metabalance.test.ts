@@ -196,6 +196,19 @@ describe('metaBalance validation', () => {
     expect(() => metaBalance({ strategy: 'shrink' as never })).toThrow(/options.strategy must be one of both, reduce, enlarge, got "shrink"/);
   });
 
+  it('rejects unknown options and non-numbers', () => {
+    expect(() => metaBalance({ relax: 0.5 } as never)).toThrow(/unknown option "relax". Valid options: relaxFactor, beta, strategy/);
+    expect(() => metaBalance({ relaxFactor: '0.5' as never })).toThrow(/options.relaxFactor must be a number, got string "0.5"/);
+  });
+
+  it('rejects plain numbers as gradients', () => {
+    const transform = metaBalance();
+    const state = transform.init(ops, { tasks: 2, sharedShapes: [[1]] });
+    expect(() => transform.update(ops, { taskGradients: [[1 as never], [hostTensor([1], [1])]] }, state)).toThrow(
+      /taskGradients\[0\]\[0\] must be a tensor of the backend.*got number 1/,
+    );
+  });
+
   it('accepts the boundary values', () => {
     expect(() => metaBalance({ relaxFactor: 0, beta: 0 })).not.toThrow();
     expect(() => metaBalance({ relaxFactor: 1, beta: 0.999 })).not.toThrow();

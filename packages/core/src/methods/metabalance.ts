@@ -4,6 +4,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { TensorOps } from '../tensor_ops.js';
 import type { GradientTransform, TransformInput, TransformSpec } from '../transform.js';
 import { checkRange } from '../validation.js';
+import { checkOptionNames } from './option_checks.js';
 
 /**
  * Which auxiliary gradients MetaBalance rescales: `both` moves every auxiliary gradient toward
@@ -51,6 +52,7 @@ export function movingAverageNormKey(task: number, tensor: number): string {
  */
 export function metaBalance(options: MetaBalanceOptions = {}): GradientTransform {
   const operation = 'metaBalance';
+  checkOptionNames(operation, options, ['relaxFactor', 'beta', 'strategy']);
   const relaxFactor = options.relaxFactor ?? 0.7;
   const beta = options.beta ?? 0.9;
   const strategy = options.strategy ?? 'both';
