@@ -2,6 +2,8 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+import { InvalidArgumentError } from '@mb/core';
+
 import { BackendUnavailableError } from './backends/types.js';
 import { goldenHelp, parseGoldenOptions, runGoldenCommand } from './golden_command.js';
 import { UsageError } from './options.js';
@@ -25,11 +27,16 @@ export function mainHelp(): string {
   ].join('\n');
 }
 
+/** File-system error codes that mean a path given by the user cannot be read, not a bug. */
+const EXPECTED_FILE_ERRORS = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'EPERM']);
+
 /**
  * Runs the command line and returns the exit status: 0 on success, 1 when a run, a check or a
- * backend failed, 2 for a usage error.
+ * backend failed or the data could not be loaded, 2 for a usage error. Expected errors print one
+ * line `error: MESSAGE`, followed by the stack trace when `MB_BENCH_DEBUG=1` is set. Any other
+ * error is rethrown, so that its stack trace is printed.
  */
-export async function main(args: readonly string[], streams: CommandStreams): Promise<number> {
+export async function main(args: readonly string[], streams: CommandStreams, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   try {
     const first = args[0];
     if (first === '--help' || first === '-h') {
@@ -67,12 +74,20 @@ export async function main(args: readonly string[], streams: CommandStreams): Pr
       streams.stderr.write(`error: ${error.message}\n`);
       return 2;
     }
-    if (error instanceof BackendUnavailableError) {
+    if (error instanceof BackendUnavailableError || isExpectedError(error)) {
       streams.stderr.write(`error: ${error.message}\n`);
+      if (env.MB_BENCH_DEBUG === '1' && error.stack !== undefined) streams.stderr.write(`${error.stack}\n`);
       return 1;
     }
     throw error;
   }
+}
+
+/** Invalid input that a loader rejected, or a file that is missing or cannot be read. */
+function isExpectedError(error: unknown): error is Error {
+  if (error instanceof InvalidArgumentError) return true;
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return error instanceof Error && typeof code === 'string' && EXPECTED_FILE_ERRORS.has(code);
 }
 
 function isEntryPoint(): boolean {
@@ -91,6 +106,7 @@ if (isEntryPoint()) {
       process.exitCode = status;
     },
     (error: unknown) => {
+      // Expected errors were handled in main, so this one is a bug and its stack trace is printed.
       process.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
       process.exitCode = 1;
     },

@@ -37,8 +37,7 @@ export function parseCommandLine(
   try {
     parsed = parseArgs({ args: [...args], options, strict: true, allowPositionals: true });
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new UsageError(`${reason} Run "mb-bench ${command} --help" for the options.`);
+    throw new UsageError(`${describeParseError(error, args, specs)} Run "mb-bench ${command} --help" for the options.`);
   }
 
   const help = parsed.values.help === true;
@@ -53,6 +52,37 @@ export function parseCommandLine(
     values[spec.name] = typeof value === 'string' ? value : undefined;
   }
   return { values, positionals: parsed.positionals, help };
+}
+
+/**
+ * Rewrites a `util.parseArgs` error as one sentence ending with a period. Node's own messages
+ * (Node 20) lack the final period, run over several lines or leave a quote unclosed.
+ */
+function describeParseError(error: unknown, args: readonly string[], specs: readonly OptionSpec[]): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown }).code;
+  // Node quotes the option first, as '--name', '--name <value>' or '-h, --help'.
+  const quoted = /'([^']*)'/.exec(message)?.[1];
+  const option = quoted?.split(', ').at(-1)?.split(' ')[0];
+  if (option !== undefined && option.startsWith('-')) {
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      return `unknown option ${option}.`;
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && message.includes('argument missing')) {
+      const placeholder = specs.find((spec) => `--${spec.name}` === option)?.value ?? 'VALUE';
+      return `option ${option} needs a value, as in ${option} ${placeholder}.`;
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && message.includes('ambiguous')) {
+      const index = args.indexOf(option);
+      const value = index >= 0 && index + 1 < args.length ? args[index + 1] : '-VALUE';
+      return `the value ${JSON.stringify(value)} of ${option} starts with a dash, so it could be an option. Write ${option}=${value} to pass it as the value.`;
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && message.includes('does not take an argument')) {
+      return `option ${option} does not take a value.`;
+    }
+  }
+  const sentence = message.replace(/\s*\n\s*/g, ' ').trim();
+  return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
 }
 
 /** Formats the option list of a command's `--help`, wrapping descriptions at about 100 columns. */

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -11,12 +11,13 @@ import { runTrainCommand } from './train_command.js';
 import { parseTrainOptions } from './train_options.js';
 import { fakeBackend } from './testing/fake_backend.js';
 import type { FakeBackendOptions } from './testing/fake_backend.js';
+import { UsageError } from './options.js';
 import { collectingStream } from './testing/streams.js';
 
 const TINY = ['--synthetic-users', '60', '--synthetic-items', '40', '--synthetic-clicks', '10', '--batch-size', '64', '--factor', '2'];
 
-async function train(args: string[], fakes: Record<string, FakeBackendOptions>) {
-  const out = await mkdtemp(join(tmpdir(), 'mb-train-'));
+async function train(args: string[], fakes: Record<string, FakeBackendOptions>, out?: string) {
+  out ??= await mkdtemp(join(tmpdir(), 'mb-train-'));
   const config = parseTrainOptions([...TINY, ...args, '--out', out])!;
   const stdout = collectingStream();
   const stderr = collectingStream();
@@ -94,7 +95,42 @@ describe('train command', () => {
     const { status, out, stderr } = await train(['--backend', 'tfjs-cpu,onnx-cpu'], { 'tfjs-cpu': {}, 'onnx-cpu': { unavailable: true } });
     expect(status).toBe(1);
     expect(stderr).toContain('error: Backend onnx-cpu is not available: the fake library is missing.');
+    expect(stderr).toContain('No training run was started. Remove onnx-cpu from --backend to run the other backends.');
     expect(stderr).not.toContain('[1/');
     await expect(readFile(join(out, 'results.json'), 'utf8')).rejects.toThrow('ENOENT');
+  });
+
+  it('rejects an unusable --out before loading data or training', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'mb-train-'));
+    const file = join(folder, 'taken');
+    await writeFile(file, 'x');
+    const stderr = collectingStream();
+    const config = parseTrainOptions([...TINY, '--backend', 'tfjs-cpu', '--out', file])!;
+    const lookup = (name: string): BackendEntry => fakeBackend(name, {});
+    const running = runTrainCommand(config, { stdout: collectingStream(), stderr }, { findBackend: lookup });
+    await expect(running).rejects.toThrow(UsageError);
+    await expect(running).rejects.toThrow(`--out ${file} cannot be used as the output folder: a file with that name exists.`);
+    expect(stderr.text()).toBe('');
+  });
+
+  it('prints the tables when the files cannot be written', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'mb-train-'));
+    // A folder named results.json makes writing that file fail after training.
+    await mkdir(join(out, 'results.json'));
+    const { status, stdout, stderr } = await train(['--backend', 'tfjs-cpu', '--method', 'equal'], { 'tfjs-cpu': {} }, out);
+    expect(status).toBe(1);
+    expect(stdout).toContain('Test split, target behaviour "buy"');
+    expect(stdout).toContain('Results: not written');
+    expect(stdout).toContain(`Report:  ${join(out, 'report.html')}`);
+    expect(stderr).toContain(`error: could not write ${join(out, 'results.json')}: EISDIR`);
+    expect((await readFile(join(out, 'report.html'), 'utf8')).startsWith('<!DOCTYPE html>')).toBe(true);
+  });
+
+  it('removes the output folder it created when a backend is unavailable', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'mb-train-'));
+    const out = join(parent, 'new', 'run');
+    const { status } = await train(['--backend', 'tfjs-cpu'], { 'tfjs-cpu': { unavailable: true } }, out);
+    expect(status).toBe(1);
+    await expect(stat(join(parent, 'new'))).rejects.toThrow('ENOENT');
   });
 });

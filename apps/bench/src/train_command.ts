@@ -1,16 +1,18 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, rmdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import { createSampler, initNeuMFParameters, loadDataset, neumfLayout, syntheticDataset } from '@mb/recsys';
 import type { HostTensor } from '@mb/core';
 import type { MultiBehaviorDataset, NeuMFConfig } from '@mb/recsys';
 
-import { findBackend } from './backends/registry.js';
+import { findTrainingBackend } from './backends/registry.js';
 import { BackendUnavailableError } from './backends/types.js';
 import type { BackendEntry, LoadedBackend } from './backends/types.js';
 import { crossCheckRuns } from './cross_check.js';
 import { createMethod } from './methods.js';
+import { UsageError } from './options.js';
 import { createProgress } from './progress.js';
 import type { ProgressStream, Progress } from './progress.js';
 import { renderHtmlReport } from './report/html.js';
@@ -32,15 +34,52 @@ export interface TrainHooks {
 }
 
 /**
- * Runs `train`: loads the data, checks that every backend starts, trains every seed, method and
- * backend, then prints the tables and writes results.json and report.html. Returns the exit
- * status: 0, or 1 when a backend is unavailable or a run failed.
+ * Runs `train`: creates the output folder, loads the data, checks that every backend starts,
+ * trains every seed, method and backend, then prints the tables and writes results.json and
+ * report.html. Returns the exit status: 0, or 1 when a backend is unavailable, a run failed or
+ * the results could not be written. Throws `UsageError` when `--out` cannot be used as a folder,
+ * and the loader's error when the data cannot be loaded.
  */
 export async function runTrainCommand(config: TrainConfig, streams: CommandStreams, hooks: TrainHooks = {}): Promise<number> {
   const startedAt = new Date();
   const progress = createProgress(streams.stderr);
-  const lookup = hooks.findBackend ?? findBackend;
+  const lookup = hooks.findBackend ?? findTrainingBackend;
 
+  const createdFolder = await prepareOutputFolder(config.out);
+  let report: BenchReport;
+  try {
+    const trained = await trainAll(config, progress, lookup, startedAt);
+    if (typeof trained === 'number') {
+      await removeEmptyFolders(config.out, createdFolder);
+      return trained;
+    }
+    report = trained;
+  } catch (error) {
+    await removeEmptyFolders(config.out, createdFolder);
+    throw error;
+  }
+
+  // The tables come first, so that a failure to write the files loses no result.
+  streams.stdout.write(`${formatSummaryTables(report)}\n`);
+  if (report.crossChecks.length > 0) streams.stdout.write(`\n${formatCrossCheckTable(report.crossChecks)}\n`);
+  const written = await writeResults(config.out, report, progress);
+  streams.stdout.write(`\n${written.map((file) => `${file.label} ${file.ok ? file.path : 'not written'}`).join('\n')}\n`);
+
+  const failed = report.runs.filter((run) => run.status === 'failed');
+  for (const run of failed) progress.message(`error: ${run.backend} ${run.method} seed ${run.seed} failed: ${run.error}`);
+  return failed.length > 0 || written.some((file) => !file.ok) ? 1 : 0;
+}
+
+/**
+ * Loads the data, starts the backends and trains every run. Returns the report, or the exit
+ * status 1 when a backend failed to start.
+ */
+async function trainAll(
+  config: TrainConfig,
+  progress: Progress,
+  lookup: (name: string) => BackendEntry,
+  startedAt: Date,
+): Promise<BenchReport | number> {
   const dataset = await loadTrainingData(config, progress);
   describeDataset(dataset, progress);
   const model: NeuMFConfig = {
@@ -60,6 +99,7 @@ export async function runTrainCommand(config: TrainConfig, streams: CommandStrea
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       progress.message(error instanceof BackendUnavailableError ? `error: ${message}` : `error: backend ${name} failed to start: ${message}`);
+      progress.message(`No training run was started. Remove ${name} from --backend to run the other backends.`);
       return 1;
     }
   }
@@ -123,19 +163,69 @@ export async function runTrainCommand(config: TrainConfig, streams: CommandStrea
     crossChecks,
   };
 
-  await mkdir(config.out, { recursive: true });
-  const jsonPath = join(config.out, 'results.json');
-  const htmlPath = join(config.out, 'report.html');
-  await writeFile(jsonPath, `${JSON.stringify(report, jsonReplacer, 1)}\n`);
-  await writeFile(htmlPath, renderHtmlReport(report));
+  return report;
+}
 
-  streams.stdout.write(`${formatSummaryTables(report)}\n`);
-  if (crossChecks.length > 0) streams.stdout.write(`\n${formatCrossCheckTable(crossChecks)}\n`);
-  streams.stdout.write(`\nResults: ${jsonPath}\nReport:  ${htmlPath}\n`);
+/**
+ * Creates the output folder and checks that it is writable, so that a bad `--out` is a usage
+ * error before any work. Returns the first folder it created, as `mkdir` does, or undefined.
+ */
+async function prepareOutputFolder(folder: string): Promise<string | undefined> {
+  try {
+    const created = await mkdir(folder, { recursive: true });
+    await access(folder, constants.W_OK);
+    return created;
+  } catch (error) {
+    throw new UsageError(`--out ${folder} cannot be used as the output folder: ${describeFolderError(error)}. Choose another folder.`);
+  }
+}
 
-  const failed = runs.filter((run) => run.status === 'failed');
-  for (const run of failed) progress.message(`error: ${run.backend} ${run.method} seed ${run.seed} failed: ${run.error}`);
-  return failed.length > 0 ? 1 : 0;
+function describeFolderError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EEXIST') return 'a file with that name exists';
+  if (code === 'ENOTDIR') return 'part of the path is a file, not a folder';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EROFS') return 'the file system is read-only';
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Removes the folders that `prepareOutputFolder` created, from `folder` up to `created`, when the
+ * command stops before writing results. `rmdir` removes empty folders only, so nothing written
+ * there by anyone else is lost.
+ */
+async function removeEmptyFolders(folder: string, created: string | undefined): Promise<void> {
+  if (created === undefined) return;
+  let current = folder;
+  while (current.startsWith(created)) {
+    try {
+      await rmdir(current);
+    } catch {
+      return;
+    }
+    if (current === created) return;
+    current = dirname(current);
+  }
+}
+
+/** Writes results.json and report.html. A file that cannot be written is reported on stderr. */
+async function writeResults(folder: string, report: BenchReport, progress: Progress): Promise<{ label: string; path: string; ok: boolean }[]> {
+  const files = [
+    { label: 'Results:', path: join(folder, 'results.json'), render: () => `${JSON.stringify(report, jsonReplacer, 1)}\n` },
+    { label: 'Report: ', path: join(folder, 'report.html'), render: () => renderHtmlReport(report) },
+  ];
+  const written: { label: string; path: string; ok: boolean }[] = [];
+  for (const file of files) {
+    try {
+      await writeFile(file.path, file.render());
+      written.push({ label: file.label, path: file.path, ok: true });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      progress.message(`error: could not write ${file.path}: ${reason}`);
+      written.push({ label: file.label, path: file.path, ok: false });
+    }
+  }
+  return written;
 }
 
 /** Loads the configured dataset, reporting progress. */

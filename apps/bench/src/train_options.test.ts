@@ -46,9 +46,9 @@ describe('parseTrainOptions', () => {
 
   it.each([
     [['--epochs', 'x'], '--epochs must be a positive integer, got "x".'],
-    [['--epochs'], "Option '--epochs <value>' argument missing"],
-    [['--frobnicate', '1'], "Unknown option '--frobnicate'"],
-    [['--backend', 'tfjs-gpu'], '--backend has unknown entry "tfjs-gpu"'],
+    [['--epochs'], 'option --epochs needs a value, as in --epochs N. Run "mb-bench train --help" for the options.'],
+    [['--frobnicate', '1'], 'unknown option --frobnicate. Run "mb-bench train --help" for the options.'],
+    [['--backend', 'tfjs-gpu'], '--backend has unknown entry "tfjs-gpu"; valid values are tfjs-cpu, tfjs-wasm,'],
     [['--backend', 'reference'], '--backend reference has no NeuMF trainer'],
     [['--method', 'magic'], '--method has unknown entry "magic"; valid values are single, equal, metabalance'],
     [['--beta', '1'], '--beta must be >= 0 and < 1, got "1".'],

@@ -3,7 +3,7 @@ import type { MetaBalanceStrategy } from '@mb/core';
 import { DATASET_FORMATS, SYNTHETIC_DEFAULTS } from '@mb/recsys';
 import type { DatasetFormat } from '@mb/recsys';
 
-import { findBackend, trainingBackendNames } from './backends/registry.js';
+import { findTrainingBackend, trainingBackendNames } from './backends/registry.js';
 import { formatDefinitions, formatOptionHelp, parseCommandLine } from './command_line.js';
 import type { OptionSpec } from './command_line.js';
 import { METHODS, createMethod, methodNames, parseMethodOptions } from './methods.js';
@@ -107,7 +107,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: 'eval-batch-users', value: 'N', description: 'users scored per batch during evaluation (bounds memory)', defaultText: String(TRAIN_DEFAULTS.evalBatchUsers) },
   { name: 'cross-check-tolerance', value: 'X', description: 'maximum relative loss difference between backends before a warning', defaultText: String(TRAIN_DEFAULTS.crossCheckTolerance) },
   { name: 'onnx-threads', value: 'N', description: 'ONNX Runtime intra-op threads', defaultText: "ONNX Runtime's default" },
-  { name: 'out', value: 'DIR', description: 'folder for results.json and report.html', defaultText: 'bench-results/<UTC timestamp>' },
+  { name: 'out', value: 'DIR', description: 'folder for results.json and report.html, created before the data is loaded', defaultText: 'bench-results/<UTC timestamp>' },
 ];
 
 /** Help text of `train`. */
@@ -119,6 +119,16 @@ export function trainHelp(): string {
     'the target behaviour by full ranking (NDCG and Recall at 10 and 20), prints tables and writes',
     'results.json and a self-contained report.html. With two or more backends every run of a seed',
     'starts from the same parameters and sees the same batches, and the losses are compared.',
+    '',
+    'Before training, every chosen backend is started once. If one cannot start (for example',
+    'tfjs-node when @tensorflow/tfjs-node is not installed), the command stops before any run and',
+    'writes no results; drop that backend from --backend to run the others. A run that fails',
+    'during training is recorded and the other runs still finish and are reported.',
+    '',
+    'Exit status: 0 on success; 1 when a backend cannot start, a run fails, the data cannot be',
+    'loaded or the results cannot be written; 2 for an invalid command line, including an --out',
+    'that cannot be used as a folder. Expected errors print one line; set MB_BENCH_DEBUG=1 to add the',
+    'stack trace of a data or file error.',
     '',
     'Options:',
     formatOptionHelp(TRAIN_OPTIONS),
@@ -141,12 +151,7 @@ export function parseTrainOptions(args: readonly string[], now: Date = new Date(
 
   const data = parseDataSource(values);
   const backends = parseList('backend', values.backend ?? TRAIN_DEFAULTS.backends.join(','));
-  for (const name of backends) {
-    const entry = findBackend(name);
-    if (!entry.trains) {
-      throw new UsageError(`--backend ${name} has no NeuMF trainer (it runs golden transform cases only); valid values are ${trainingBackendNames().join(', ')}.`);
-    }
-  }
+  for (const name of backends) findTrainingBackend(name);
   const methods = parseChoiceList('method', values.method ?? TRAIN_DEFAULTS.methods.join(','), methodNames());
   const seeds = parseList('seeds', values.seeds ?? TRAIN_DEFAULTS.seeds.join(',')).map((text) => parseNonNegativeInteger('seeds', text));
 

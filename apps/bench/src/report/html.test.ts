@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { sampleReport } from '../testing/sample_report.js';
-import { bucketMaxima, bucketMeans, renderHtmlReport } from './html.js';
+import { bucketMaxima, bucketMeans, formatModel, renderHtmlReport } from './html.js';
 import { escapeXml, lineChart, linearTicks, logTicks } from './svg_chart.js';
 
 const VOID_ELEMENTS = new Set(['meta', 'br', 'hr', 'img', 'input', 'link']);
@@ -86,6 +86,37 @@ describe('renderHtmlReport', () => {
     expect(html).toContain('1 run(s) failed.');
   });
 
+  it('formats the model sizes as text', () => {
+    expect(html).toContain('<tr><th>Model</th><td>users 50, items 40, gmfDim 2, mlpDim 4, hidden 4-2, tasks 2</td></tr>');
+    expect(formatModel({ users: 1000, items: 500, gmfDim: 8, mlpDim: 32, hidden: [32, 16, 8], tasks: 4 })).toBe(
+      'users 1000, items 500, gmfDim 8, mlpDim 32, hidden 32-16-8, tasks 4',
+    );
+  });
+
+  it('draws the before line on top of the after line', () => {
+    const after = html.indexOf('<title>click after</title>');
+    const before = html.indexOf('<title>click before</title>');
+    expect(after).toBeGreaterThan(0);
+    expect(before).toBeGreaterThan(after);
+    expect(html).toMatch(/stroke-width="4" stroke-opacity="0.45"><title>click after<\/title>/);
+    expect(html).toMatch(/stroke-dasharray="5 3"><title>click before<\/title>/);
+  });
+
+  it('leaves undrawn after lines out of the legend', () => {
+    const report = sampleReport();
+    const dropped = report.runs.map((run) => ({
+      ...run,
+      method: 'single',
+      gradientSamples: run.gradientSamples.map((sample) => ({ ...sample, after: sample.after.map((row) => row.map(() => 0)) })),
+    }));
+    const page = renderHtmlReport({ ...report, runs: dropped, summary: [] });
+    const gradients = page.slice(page.indexOf('<h2>Gradient magnitudes'));
+    expect(gradients).toContain('<title>click before</title>');
+    expect(gradients).toMatch(/>click before<\/text>/);
+    expect(gradients).not.toContain('click after</');
+    expect(gradients).toContain('because every sample is 0 or missing there: click after.');
+  });
+
   it('states that there is nothing to compare for one backend', () => {
     const single = renderHtmlReport({ ...sampleReport(), crossChecks: [] });
     expect(single).toContain('Only one backend ran');
@@ -110,6 +141,21 @@ describe('lineChart', () => {
     const svg = lineChart({ title: 't', xLabel: 'x', yLabel: 'y', logY: true, series: [{ name: 's', color: '#000000', points: [[1, 0], [2, 1], [3, 10]] }] });
     const path = /<path d="([^"]+)"/.exec(svg)![1];
     expect(path.match(/[ML]/g)).toHaveLength(2);
+  });
+
+  it('lists only drawn series in the legend', () => {
+    const svg = lineChart({
+      title: 't',
+      xLabel: 'x',
+      yLabel: 'y',
+      logY: true,
+      series: [
+        { name: 'zeros', color: '#000000', points: [[1, 0], [2, 0]] },
+        { name: 'ones', color: '#000000', points: [[1, 1], [2, 1]] },
+      ],
+    });
+    expect(svg).toContain('>ones</text>');
+    expect(svg).not.toContain('zeros');
   });
 
   it('says when there is nothing to plot', () => {

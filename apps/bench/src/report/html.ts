@@ -1,6 +1,6 @@
 import { metricLabels } from '../results.js';
 import type { BenchReport, RunResult } from '../results.js';
-import { PALETTE, escapeXml, lineChart } from './svg_chart.js';
+import { PALETTE, escapeXml, hasDrawablePoint, lineChart } from './svg_chart.js';
 import type { ChartSeries } from './svg_chart.js';
 import { formatDifference, formatMeanAndDeviation } from './table.js';
 
@@ -60,7 +60,7 @@ function overviewSection(report: BenchReport): string {
     ['Training pairs', `${behaviours} (target behaviour first)`],
     ['Held-out target pairs', `validation ${dataset.validationPairs}, test ${dataset.testPairs}`],
     ['Examples per epoch', String(dataset.examplesPerEpoch)],
-    ['Model', JSON.stringify(report.model)],
+    ['Model', formatModel(report.model)],
     ['Machine', `${environment.cpus} × ${environment.cpuModel}, ${environment.platform} ${environment.arch}, Node ${environment.node}`],
   ];
   const config = Object.entries(report.config)
@@ -79,6 +79,13 @@ function overviewSection(report: BenchReport): string {
     `<table>${rows.map(([key, value]) => `<tr><th>${key}</th><td>${escapeXml(value)}</td></tr>`).join('')}</table>`,
     `<details><summary>Configuration</summary><table>${config}</table></details>`,
   ].join('\n');
+}
+
+/** Formats the model sizes as `users 1000, items 500, gmfDim 8, mlpDim 32, hidden 32-16-8, tasks 4`. */
+export function formatModel(model: Readonly<Record<string, unknown>>): string {
+  return Object.entries(model)
+    .map(([key, value]) => `${key} ${Array.isArray(value) ? value.join('-') : typeof value === 'object' ? JSON.stringify(value) : String(value)}`)
+    .join(', ');
 }
 
 function resultsSection(report: BenchReport): string {
@@ -209,18 +216,32 @@ function gradientSection(report: BenchReport): string {
   const blocks = methodsOf(report.runs).map((method) => {
     const run = report.runs.find((candidate) => candidate.backend === backend && candidate.method === method && candidate.gradientSamples.length > 0);
     if (run === undefined) return `<h3>${escapeXml(method)}</h3><p class="note">No gradient samples were recorded.</p>`;
+    const undrawn = new Set<string>();
     const charts = report.sharedTensors.map((tensor, j) => {
+      // Each "after" line is wide and pale and drawn first, and the thin dashed "before" line lies
+      // on top, so both stay visible where they coincide (weights of 1, as with `equal`).
       const series: ChartSeries[] = auxiliary.flatMap((behavior, a) => [
+        {
+          name: `${behavior} after`,
+          color: PALETTE[a % PALETTE.length],
+          strokeWidth: 4,
+          opacity: 0.45,
+          points: run.gradientSamples.map((sample) => [sample.step, sample.after[a][j]] as const),
+        },
         { name: `${behavior} before`, color: PALETTE[a % PALETTE.length], dashed: true, points: run.gradientSamples.map((sample) => [sample.step, sample.before[a][j]] as const) },
-        { name: `${behavior} after`, color: PALETTE[a % PALETTE.length], points: run.gradientSamples.map((sample) => [sample.step, sample.after[a][j]] as const) },
       ]);
+      for (const line of series) if (!hasDrawablePoint(line, true)) undrawn.add(line.name);
       return lineChart({ title: tensor, xLabel: 'step', yLabel: 'auxiliary / target norm', series, logY: true, width: 420, height: 240 });
     });
-    return `<h3>${escapeXml(method)} (${escapeXml(backend)}, seed ${run.seed})</h3><div class="charts">${charts.join('\n')}</div>`;
+    const note =
+      undrawn.size === 0
+        ? ''
+        : `<p class="note">Not drawn in at least one chart, because every sample is 0 or missing there: ${escapeXml([...undrawn].join(', '))}.</p>`;
+    return `<h3>${escapeXml(method)} (${escapeXml(backend)}, seed ${run.seed})</h3>${note}<div class="charts">${charts.join('\n')}</div>`;
   });
   return [
     '<h2>Gradient magnitudes of auxiliary tasks relative to the target</h2>',
-    `<p class="note">For every shared tensor P and auxiliary task k: dashed, <code>‖g_k(P)‖ / ‖g_0(P)‖</code> before balancing; solid, <code>w_k(P) ‖g_k(P)‖ / ‖g_0(P)‖</code> after, where w_k(P) is the factor the method applied. Sampled every ${escapeXml(String(report.config.logEvery))} steps. A ratio of 0 (the auxiliary gradients that <code>single</code> drops) has no point on the log scale.</p>`,
+    `<p class="note">For every shared tensor P and auxiliary task k: thin dashed line, <code>‖g_k(P)‖ / ‖g_0(P)‖</code> before balancing; wide pale line, <code>w_k(P) ‖g_k(P)‖ / ‖g_0(P)‖</code> after, where w_k(P) is the factor the method applied. Where the method leaves a gradient unchanged, the dashed line runs along the middle of the wide one. Sampled every ${escapeXml(String(report.config.logEvery))} steps. A ratio of 0 (the auxiliary gradients that <code>single</code> drops) has no point on the log scale, so such lines are left out of the chart and its legend.</p>`,
     ...blocks,
   ].join('\n');
 }

@@ -4,6 +4,10 @@ export interface ChartSeries {
   readonly points: readonly (readonly [number, number | null])[];
   readonly color: string;
   readonly dashed?: boolean;
+  /** Line width in pixels. Default 1.6. */
+  readonly strokeWidth?: number;
+  /** Line opacity from 0 to 1. Default 1. */
+  readonly opacity?: number;
   /** Draws a dot at every point, for series with few points such as one per epoch. */
   readonly markers?: boolean;
 }
@@ -30,13 +34,20 @@ export function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
+/** True when a series has a point that a chart draws: a finite x and y, and y > 0 on a log axis. */
+export function hasDrawablePoint(series: ChartSeries, logY: boolean): boolean {
+  return series.points.some(([x, y]) => Number.isFinite(x) && y !== null && Number.isFinite(y) && (!logY || y > 0));
+}
+
 /**
  * Renders a line chart as an inline SVG element with axes, ticks, a title and a legend. It
- * needs no script or font file: text uses the generic sans-serif family.
+ * needs no script or font file: text uses the generic sans-serif family. Series are drawn in
+ * order, so later ones lie on top. The legend lists only the series with a drawable point.
  */
 export function lineChart(options: LineChartOptions): string {
   const width = options.width ?? 640;
-  const legendRows = Math.ceil(options.series.length / legendColumns(width));
+  const legendSeries = options.series.filter((series) => hasDrawablePoint(series, options.logY ?? false));
+  const legendRows = Math.ceil(legendSeries.length / legendColumns(width));
   const height = (options.height ?? 320) + legendRows * 16;
   const logY = options.logY ?? false;
   const margin = { left: 64, right: 16, top: 28, bottom: 40 + legendRows * 16 };
@@ -89,9 +100,8 @@ export function lineChart(options: LineChartOptions): string {
 
   for (const series of options.series) {
     const path = linePath(series.points, usable, toX, toY);
-    const dash = series.dashed === true ? ' stroke-dasharray="5 3"' : '';
     if (path !== '') {
-      parts.push(`<path d="${path}" fill="none" stroke="${series.color}" stroke-width="1.6"${dash}><title>${escapeXml(series.name)}</title></path>`);
+      parts.push(`<path d="${path}" fill="none" stroke="${series.color}"${strokeStyle(series)}><title>${escapeXml(series.name)}</title></path>`);
     }
     if (series.markers === true) {
       for (const [x, y] of series.points) {
@@ -102,16 +112,22 @@ export function lineChart(options: LineChartOptions): string {
 
   const columns = legendColumns(width);
   const columnWidth = (width - margin.left) / columns;
-  options.series.forEach((series, n) => {
+  legendSeries.forEach((series, n) => {
     const x = margin.left + (n % columns) * columnWidth;
     const y = margin.top + plotHeight + 46 + Math.floor(n / columns) * 16;
-    const dash = series.dashed === true ? ' stroke-dasharray="5 3"' : '';
-    parts.push(`<line x1="${x}" x2="${x + 22}" y1="${y - 4}" y2="${y - 4}" stroke="${series.color}" stroke-width="2"${dash}/>`);
+    parts.push(`<line x1="${x}" x2="${x + 22}" y1="${y - 4}" y2="${y - 4}" stroke="${series.color}"${strokeStyle(series)}/>`);
     parts.push(`<text x="${x + 28}" y="${y}">${escapeXml(series.name)}</text>`);
   });
 
   parts.push('</svg>');
   return parts.join('');
+}
+
+/** Formats the stroke width, opacity and dash attributes of a series, for its line and its legend entry. */
+function strokeStyle(series: ChartSeries): string {
+  const dash = series.dashed === true ? ' stroke-dasharray="5 3"' : '';
+  const opacity = series.opacity === undefined ? '' : ` stroke-opacity="${series.opacity}"`;
+  return ` stroke-width="${series.strokeWidth ?? 1.6}"${opacity}${dash}`;
 }
 
 function legendColumns(width: number): number {
