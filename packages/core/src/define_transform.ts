@@ -9,7 +9,7 @@ import type {
 } from './transform.js';
 import { checkStateSignature, specFromGradients, stateSignature, validateLosses, validateSpec } from './validation.js';
 
-/** What one step of a method computes; `defineTransform` adds the rest of `TransformResult`. */
+/** Output of one method step; `defineTransform` adds the rest of `TransformResult`. */
 export interface TransformStep<T> {
   /** Factor applied to each task gradient, indexed `[task][tensor]`, rank 0 each. */
   readonly taskWeights: T[][];

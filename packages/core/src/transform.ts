@@ -1,9 +1,8 @@
 import type { TensorOps } from './tensor_ops.js';
 
 /**
- * What a transform needs to know about the model when it builds its state: the number of
- * tasks (task 0 is the target) and the shapes of the shared tensors, in the order in which
- * gradients are passed to `update`.
+ * Model description a transform builds its state from. It gives the number of tasks (task 0 is
+ * the target) and the shapes of the shared tensors, in the order gradients reach `update`.
  */
 export interface TransformSpec {
   readonly tasks: number;

@@ -73,15 +73,15 @@ export function specFromGradients<T>(
  */
 export function checkTensorArgument(operation: string, name: string, value: unknown): void {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    const shown = Array.isArray(value) ? 'an array' : `${typeof value} ${JSON.stringify(value)}`;
+    const description = Array.isArray(value) ? 'an array' : `${typeof value} ${JSON.stringify(value)}`;
     throw new InvalidArgumentError(
       operation,
-      `${name} must be a tensor of the backend (create it with the backend, e.g. hostTensor() for referenceOps), got ${shown}.`,
+      `${name} must be a tensor of the backend (create it with the backend, e.g. hostTensor() for referenceOps), got ${description}.`,
     );
   }
 }
 
-/** Checks that `losses`, when required, holds one rank-0 tensor per task. */
+/** Checks that `losses`, when required, contains one rank-0 tensor per task. */
 export function validateLosses<T>(operation: string, ops: TensorOps<T>, input: TransformInput<T>): void {
   const losses = input.losses;
   if (losses === undefined) {

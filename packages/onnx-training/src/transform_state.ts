@@ -9,9 +9,9 @@ import { GraphOps } from './graph_ops.js';
  *
  * A graph declares each state input with one static shape, so the state must keep its shape
  * from step to step, as `GradientTransform.update` promises. Core's transforms do. A transform
- * from elsewhere that starts a tensor as a rank-0 zero and returns it with a gradient's shape
- * is accepted: tracing one update finds those shapes, and the rank-0 starting value is repeated
- * to fill them, which gives the same update because the transform broadcast it anyway.
+ * from elsewhere may start a tensor as a rank-0 zero and return it with a gradient's shape.
+ * Tracing one update finds those shapes, and the rank-0 starting value is repeated to fill them.
+ * That gives the same update because the transform broadcast the value anyway.
  */
 export function stabilizeTransformState(
   transform: GradientTransform,

@@ -34,7 +34,7 @@ export interface TrainingBatch {
   readonly labels: readonly Float32Array[];
 }
 
-/** What one training step reports, for logging. */
+/** Report of one training step, for logging. */
 export interface StepReport {
   /** 1-based count of steps taken, skipped ones included. */
   readonly step: number;

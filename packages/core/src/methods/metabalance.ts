@@ -7,9 +7,9 @@ import { checkRange } from '../validation.js';
 import { checkOptionNames } from './option_checks.js';
 
 /**
- * Which auxiliary gradients MetaBalance rescales: `both` moves every auxiliary gradient toward
- * the target's magnitude, `reduce` only shrinks those larger than the target's and `enlarge`
- * only grows those smaller than it.
+ * Rescaling strategy of MetaBalance. `both` moves every auxiliary gradient toward the target's
+ * magnitude, `reduce` only shrinks those larger than the target's, and `enlarge` only grows
+ * those smaller than it.
  */
 export type MetaBalanceStrategy = 'both' | 'reduce' | 'enlarge';
 
@@ -21,14 +21,14 @@ export interface MetaBalanceOptions {
   readonly relaxFactor?: number;
   /** Moving-average coefficient beta in [0, 1). 0 uses only the current norm. Default 0.9. */
   readonly beta?: number;
-  /** Which auxiliary gradients to rescale. Default `both`. */
+  /** Rescaling strategy. Default `both`. */
   readonly strategy?: MetaBalanceStrategy;
 }
 
 const METHOD = 'metabalance';
 const STRATEGIES: readonly MetaBalanceStrategy[] = ['both', 'reduce', 'enlarge'];
 
-/** Name of the state tensor that holds task `task`'s moving-average norm of shared tensor `tensor`. */
+/** Returns the state key of task `task`'s moving-average norm of shared tensor `tensor`. */
 export function movingAverageNormKey(task: number, tensor: number): string {
   return `movingAverageNorm/${task}/${tensor}`;
 }
@@ -44,8 +44,8 @@ export function movingAverageNormKey(task: number, tensor: number): string {
  * Where the published formula divides by zero, this implementation deviates on purpose:
  * - a task whose moving average `m_k(P)` is 0 gets weight 1. Because `m_k(P) >= (1 - beta) *
  *   ||g_k(P)||`, its current gradient is then zero too, so it contributes nothing and never NaN;
- * - when the target's moving average `m_0(P)` is 0 (the target has never produced a gradient
- *   for P, for example a tensor only auxiliary tasks use) every task gets weight 1, so P
+ * - when the target's moving average `m_0(P)` is 0, every task gets weight 1. The target has then
+ *   never produced a gradient for P (for example a tensor only auxiliary tasks use), so P
  *   receives the plain sum instead of auxiliary gradients shrunk by `1 - r`;
  * - a non-finite gradient (or a moving average that overflows) makes `finite` 0, returns zero
  *   combined gradients and leaves the state unchanged.
